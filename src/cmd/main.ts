@@ -22,11 +22,17 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
       process.stdout.write(USAGE);
       return 0;
+    case 'server':
+      return (await import('./server.js')).serverCommand(rest);
     default:
       process.stderr.write(`capstan: unknown or not yet available command "${command}"\n\n${USAGE}`);
-      void rest;
       return 2;
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`capstan: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,14 @@
+// Defaults of the API server, in one place (printed by `capstan server --help`).
+
+export const apiserverDefaults = {
+  /** Kubernetes' secure port; Capstan serves plain HTTP on loopback until TLS lands. */
+  port: 6443,
+  /** A laptop cluster exposes nothing by default. */
+  host: '127.0.0.1',
+  /** Request bodies above this are refused with 413, as upstream (3 MiB). */
+  maxBodyBytes: 3 * 1024 * 1024,
+  /** A watch without timeoutSeconds ends after between this and twice this (upstream: 30 min). */
+  watchTimeoutMs: 30 * 60_000,
+  /** Interval of BOOKMARK events for watchers that allow them. */
+  bookmarkIntervalMs: 60_000,
+} as const;

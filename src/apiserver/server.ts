@@ -1,0 +1,455 @@
+// The API server: Kubernetes REST + watch over the storage Backend, on node:http.
+// Request flow: parse path -> authenticate/authorize (a seam that admits everyone until the
+// security issue) -> discovery/openapi/health, or a resource handler that decodes the body,
+// checks fields (fieldValidation), and calls the resource's GenericStore. Every error leaves as
+// a metav1.Status with the upstream code and reason.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
+import YAML from 'yaml';
+import { ApiError, badRequest, internalError, isApiError, methodNotSupported, notFound, forbidden } from '../api/errors.js';
+import { RESOURCES, groupVersionString, lookupResource, type ResourceInfo } from '../api/resources.js';
+import { fieldValidationProblems, strictDecodingMessage } from '../api/schema_check.js';
+import type { Backend } from '../storage/backend.js';
+import { apiGroup, apiResourceList, discoveryResponse, versionInfo } from './discovery.js';
+import { openapiV2, openapiV3GroupVersion, openapiV3Root } from './openapi.js';
+import { PATCH_CONTENT_TYPES, applyPatch } from './patch.js';
+import { GenericStore, type KubeObjectList, type ListOptions } from './registry/generic_store.js';
+import type { KubeObject } from './registry/strategy.js';
+import { strategyFor } from './registry/strategies/registry.js';
+import { parseResourceRequest, type ResourceRequest } from './request_info.js';
+import { apiserverDefaults } from './defaults.js';
+
+export interface ApiServerOptions {
+  backend: Backend;
+  host?: string;
+  port?: number;
+  /** Called for errors the server answers with 500, for logging. */
+  onInternalError?: (err: unknown) => void;
+  bookmarkIntervalMs?: number;
+}
+
+export interface ApiServerHandle {
+  url: string;
+  port: number;
+  server: Server;
+  stores: Map<string, GenericStore>;
+  close(): Promise<void>;
+}
+
+/** Per-request identity and permission seam (authentication and RBAC come later). */
+export interface Authorizer {
+  authorize(req: IncomingMessage, info: ResourceRequest | undefined): Promise<void>;
+}
+const allowAll: Authorizer = { authorize: async () => undefined };
+
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+function storeKey(group: string, version: string, plural: string): string {
+  return `${group}/${version}/${plural}`;
+}
+
+export class ApiServer {
+  readonly stores = new Map<string, GenericStore>();
+  private readonly namespaces: GenericStore;
+  private readonly watches = new Set<AbortController>();
+  private readonly authorizer: Authorizer = allowAll;
+
+  constructor(private readonly options: ApiServerOptions) {
+    const checkNamespace = async (ns: string, resource: ResourceInfo, name: string): Promise<void> => {
+      const nsObj = await this.namespaces.get('', ns).catch((err: unknown) => {
+        if (isApiError(err) && err.code === 404) throw notFound({ group: '', resource: 'namespaces' }, ns);
+        throw err;
+      });
+      if (nsObj.metadata?.deletionTimestamp) {
+        throw forbidden({ group: resource.group, resource: resource.plural }, name, `unable to create new content in namespace ${ns} because it is being terminated`);
+      }
+    };
+    for (const r of RESOURCES) {
+      if (!r.listTypeName) continue; // create-only virtual resources (bindings) are handled by their parent
+      this.stores.set(storeKey(r.group, r.version, r.plural), new GenericStore(strategyFor(r), { backend: options.backend, checkNamespace }));
+    }
+    this.namespaces = this.stores.get(storeKey('', 'v1', 'namespaces'))!;
+  }
+
+  /** Creates the namespaces every cluster has, if missing. */
+  async bootstrap(): Promise<void> {
+    for (const name of SYSTEM_NAMESPACES) {
+      try {
+        await this.namespaces.create('', { metadata: { name } });
+      } catch (err) {
+        if (!(isApiError(err) && err.code === 409)) throw err;
+      }
+    }
+  }
+
+  store(group: string, version: string, plural: string): GenericStore | undefined {
+    return this.stores.get(storeKey(group, version, plural));
+  }
+
+  handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.route(req, res).catch((err: unknown) => this.fail(res, err));
+  };
+
+  private fail(res: ServerResponse, err: unknown): void {
+    const apiErr = isApiError(err) ? err : internalError(err);
+    if (!isApiError(err)) this.options.onInternalError?.(err);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendJson(res, apiErr.code, apiErr.toStatus());
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const info = parseResourceRequest(req.method ?? 'GET', path, url.searchParams);
+    await this.authorizer.authorize(req, info);
+    if (info) return this.resource(req, res, info, url.searchParams);
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiError({ code: 405, reason: 'MethodNotAllowed', message: `the server does not allow this method on the requested resource` });
+    switch (path) {
+      case '/healthz':
+      case '/livez':
+      case '/readyz':
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
+        return;
+      case '/version':
+        sendJson(res, 200, versionInfo());
+        return;
+      case '/api':
+      case '/apis': {
+        const d = discoveryResponse(path, req.headers.accept);
+        res.writeHead(d.status, { 'Content-Type': d.contentType, ETag: d.etag, Vary: 'Accept' }).end(d.body);
+        return;
+      }
+      case '/openapi/v2':
+        sendDocument(res, openapiV2());
+        return;
+      case '/openapi/v3':
+        sendDocument(res, openapiV3Root());
+        return;
+    }
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = openapiV3GroupVersion(path.slice('/openapi/v3/'.length));
+      if (doc) return sendDocument(res, doc);
+    }
+    const parts = path.split('/').filter(Boolean);
+    if (parts[0] === 'api' && parts.length === 2) {
+      const list = apiResourceList('', parts[1]!);
+      if (list) return sendJson(res, 200, list);
+    }
+    if (parts[0] === 'apis' && parts.length === 2) {
+      const g = apiGroup(parts[1]!);
+      if (g) return sendJson(res, 200, g);
+    }
+    if (parts[0] === 'apis' && parts.length === 3) {
+      const list = apiResourceList(parts[1]!, parts[2]!);
+      if (list) return sendJson(res, 200, list);
+    }
+    throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+  }
+
+  private async resource(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, q: URLSearchParams): Promise<void> {
+    const r = lookupResource(info.group, info.version, info.resource);
+    const store = r && this.store(info.group, info.version, info.resource);
+    if (!r || !store) {
+      throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+    }
+    const gr = { group: r.group, resource: r.plural };
+    if (!r.namespaced && info.namespace) {
+      throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+    }
+    const ns = info.namespace;
+    const sub = info.subresource;
+    if (sub && !(sub === 'status' && store.strategy.hasStatus)) {
+      if (!(r.kind === 'Namespace' && sub === 'finalize')) {
+        throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+      }
+    }
+    const dryRun = parseDryRun(q);
+    switch (info.verb) {
+      case 'get':
+        return sendJson(res, 200, await store.get(ns, info.name));
+      case 'list':
+        return sendJson(res, 200, listBody(r, await store.list(ns, listOptions(q))));
+      case 'watch':
+        return this.watch(req, res, store, ns, info, q);
+      case 'create': {
+        if (info.name) throw methodNotSupported(gr, 'create');
+        const obj = await this.decodeObject(req, res, r, q);
+        return sendJson(res, 201, await store.create(ns, obj, { dryRun }));
+      }
+      case 'update': {
+        const obj = await this.decodeObject(req, res, r, q);
+        const { object, created } = await store.update(ns, info.name, obj, { dryRun, subresource: sub === 'status' ? 'status' : undefined });
+        return sendJson(res, created ? 201 : 200, object);
+      }
+      case 'patch': {
+        const ct = mediaType(req.headers['content-type']);
+        const type = PATCH_CONTENT_TYPES[ct];
+        if (!type) {
+          throw new ApiError({
+            code: 415,
+            reason: 'UnsupportedMediaType',
+            message: `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).join(', ')}`,
+          });
+        }
+        const patch = parseJson(await readBody(req));
+        const { object } = await store.update(
+          ns,
+          info.name,
+          (current) => {
+            const patched = applyPatch(type, current, patch);
+            if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw badRequest('patch result is not an object');
+            this.checkFields(res, r, patched, q, undefined);
+            return patched as KubeObject;
+          },
+          { dryRun, subresource: sub === 'status' ? 'status' : undefined },
+        );
+        return sendJson(res, 200, object);
+      }
+      case 'delete': {
+        const options = await deleteOptions(req, q);
+        const { object, deleted } = await store.delete(ns, info.name, options, { dryRun });
+        return sendJson(res, deleted ? 200 : 202, object);
+      }
+      case 'deletecollection': {
+        if (!r.verbs.includes('deletecollection')) throw methodNotSupported(gr, 'deletecollection');
+        const options = await deleteOptions(req, q);
+        return sendJson(res, 200, listBody(r, await store.deleteCollection(ns, listOptions(q), options, { dryRun })));
+      }
+    }
+  }
+
+  /** Reads and decodes a JSON or YAML object body, applying fieldValidation. */
+  private async decodeObject(req: IncomingMessage, res: ServerResponse, r: ResourceInfo, q: URLSearchParams): Promise<KubeObject> {
+    const ct = mediaType(req.headers['content-type']);
+    const text = await readBody(req);
+    let obj: unknown;
+    if (ct === '' || ct === 'application/json' || ct === '*/*') obj = parseJson(text);
+    else if (ct === 'application/yaml') obj = parseYaml(text);
+    else {
+      throw new ApiError({
+        code: 415,
+        reason: 'UnsupportedMediaType',
+        message: `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+      });
+    }
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+      throw badRequest(`Object 'Kind' is missing in '${text.slice(0, 100)}'`);
+    }
+    this.checkFields(res, r, obj, q, ct === 'application/yaml' ? undefined : text);
+    return obj as KubeObject;
+  }
+
+  /** fieldValidation=Strict rejects unknown and duplicate fields; Warn (the default) reports them. */
+  private checkFields(res: ServerResponse, r: ResourceInfo, obj: unknown, q: URLSearchParams, json: string | undefined): void {
+    const mode = q.get('fieldValidation') ?? 'Warn';
+    if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
+      throw badRequest(`fieldValidation parameter unsupported: ${mode}`);
+    }
+    if (mode === 'Ignore') return;
+    const problems = fieldValidationProblems({ gvk: { group: r.group, version: r.version, kind: r.kind }, object: obj, json });
+    if (problems.length === 0) return;
+    if (mode === 'Strict') throw badRequest(strictDecodingMessage(problems));
+    if (!res.headersSent) res.setHeader('Warning', problems.map((p) => `299 - ${JSON.stringify(p)}`));
+  }
+
+  private async watch(req: IncomingMessage, res: ServerResponse, store: GenericStore, ns: string, info: ResourceRequest, q: URLSearchParams): Promise<void> {
+    const ac = new AbortController();
+    this.watches.add(ac);
+    const timeoutSeconds = q.get('timeoutSeconds');
+    const timeoutMs = timeoutSeconds ? Math.max(0, Number(timeoutSeconds)) * 1000 : apiserverDefaults.watchTimeoutMs * (1 + Math.random());
+    const timer = setTimeout(() => ac.abort(), timeoutMs);
+    const onClose = (): void => ac.abort();
+    res.on('close', onClose);
+    const bookmarks = q.get('allowWatchBookmarks') === 'true';
+    let lastRv = '';
+    let bookmarkTimer: NodeJS.Timeout | undefined;
+    const fieldSelector = [q.get('fieldSelector') ?? '', info.name ? `metadata.name=${info.name}` : ''].filter(Boolean).join(',');
+    const events = store.watch(
+      ns,
+      {
+        labelSelector: q.get('labelSelector') ?? undefined,
+        fieldSelector: fieldSelector || undefined,
+        resourceVersion: q.get('resourceVersion') ?? undefined,
+        resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+        sendInitialEvents: q.has('sendInitialEvents') ? q.get('sendInitialEvents') === 'true' : undefined,
+      },
+      ac.signal,
+    );
+    const write = (line: string): void => {
+      res.write(`${line}\n`);
+    };
+    try {
+      let first = true;
+      for await (const ev of events) {
+        if (first) {
+          res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+          first = false;
+          if (bookmarks) {
+            bookmarkTimer = setInterval(() => {
+              if (lastRv) write(JSON.stringify({ type: 'BOOKMARK', object: { kind: store.resource.kind, apiVersion: groupVersionString(store.resource.group, store.resource.version), metadata: { resourceVersion: lastRv } } }));
+            }, this.options.bookmarkIntervalMs ?? apiserverDefaults.bookmarkIntervalMs);
+            bookmarkTimer.unref();
+          }
+        }
+        if (ev.type === 'BOOKMARK' && !bookmarks) continue;
+        lastRv = ev.object.metadata?.resourceVersion ?? lastRv;
+        write(JSON.stringify(ev));
+      }
+      if (first && !res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    } catch (err) {
+      if (!ac.signal.aborted) {
+        // Errors after the stream starts (a compacted revision, a slow watcher) travel as an
+        // ERROR event carrying a Status, which is how clients learn to relist.
+        const status = (isApiError(err) ? err : internalError(err)).toStatus();
+        if (!isApiError(err)) this.options.onInternalError?.(err);
+        if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+        write(JSON.stringify({ type: 'ERROR', object: status }));
+      }
+    } finally {
+      clearTimeout(timer);
+      clearInterval(bookmarkTimer);
+      res.off('close', onClose);
+      this.watches.delete(ac);
+      ac.abort();
+      res.end();
+    }
+  }
+
+  /** Ends every open watch (on shutdown). */
+  closeWatches(): void {
+    for (const ac of this.watches) ac.abort();
+  }
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServerHandle> {
+  const api = new ApiServer(options);
+  await api.bootstrap();
+  const server = createServer({ keepAlive: true }, api.handle);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? apiserverDefaults.port, options.host ?? apiserverDefaults.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? apiserverDefaults.host;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    server,
+    stores: api.stores,
+    close: async () => {
+      api.closeWatches();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// ---- helpers --------------------------------------------------------------------------------
+
+function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+}
+
+function sendDocument(res: ServerResponse, doc: { body: string; etag: string }): void {
+  res.writeHead(200, { 'Content-Type': 'application/json', ETag: doc.etag, 'Content-Length': Buffer.byteLength(doc.body) }).end(doc.body);
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  const limit = apiserverDefaults.maxBodyBytes;
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function tooLarge(limit: number): ApiError {
+  return new ApiError({ code: 413, reason: 'RequestEntityTooLarge', message: `Request entity too large: limit is ${limit}` });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`error decoding from json: ${(err as Error).message}`);
+  }
+}
+
+function parseYaml(text: string): unknown {
+  try {
+    return YAML.parse(text);
+  } catch (err) {
+    throw badRequest(`error converting YAML to JSON: ${(err as Error).message}`);
+  }
+}
+
+function parseDryRun(q: URLSearchParams): boolean {
+  const values = q.getAll('dryRun');
+  for (const v of values) if (v !== 'All') throw badRequest(`Invalid dryRun value: ${v}`);
+  return values.length > 0;
+}
+
+function listOptions(q: URLSearchParams): ListOptions {
+  const limit = q.get('limit');
+  if (limit !== null && !/^\d+$/.test(limit)) throw badRequest(`limit: Invalid value: "${limit}": must be a non-negative integer`);
+  return {
+    labelSelector: q.get('labelSelector') ?? undefined,
+    fieldSelector: q.get('fieldSelector') ?? undefined,
+    limit: limit === null ? undefined : Number(limit),
+    continue: q.get('continue') ?? undefined,
+    resourceVersion: q.get('resourceVersion') ?? undefined,
+    resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+  };
+}
+
+async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+  const text = await readBody(req);
+  let options: DeleteOptions = {};
+  if (text.trim() !== '') {
+    const parsed = parseJson(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('DeleteOptions must be a JSON object');
+    options = parsed as DeleteOptions;
+  }
+  const grace = q.get('gracePeriodSeconds');
+  if (grace !== null) {
+    if (!/^-?\d+$/.test(grace)) throw badRequest(`gracePeriodSeconds: invalid value "${grace}"`);
+    options.gracePeriodSeconds = Number(grace);
+  }
+  const policy = q.get('propagationPolicy');
+  if (policy !== null) options.propagationPolicy = policy;
+  const orphan = q.get('orphanDependents');
+  if (orphan !== null) options.orphanDependents = orphan === 'true';
+  return options;
+}
+
+function listBody(r: ResourceInfo, list: KubeObjectList): unknown {
+  const metadata: Record<string, string> = { resourceVersion: list.resourceVersion };
+  if (list.continue) metadata.continue = list.continue;
+  return { kind: `${r.kind}List`, apiVersion: groupVersionString(r.group, r.version), metadata, items: list.items };
+}

@@ -1,0 +1,121 @@
+// `capstan server`: the API server over a store (sqlite by default), with the compactor; writes
+// a kubeconfig and runs until SIGINT/SIGTERM, then shuts down in order.
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { apiserverDefaults } from '../apiserver/defaults.js';
+import { startApiServer, type ApiServerHandle } from '../apiserver/server.js';
+import type { Backend } from '../storage/backend.js';
+import { Compactor } from '../storage/compactor.js';
+import { openMemoryBackend } from '../storage/memory/memory_table.js';
+import { openSqliteBackend } from '../storage/sqlite/sqlite_table.js';
+import { writeKubeconfig } from './kubeconfig.js';
+
+const HOME = join(homedir(), '.capstan');
+
+export const serverUsage = `Usage: capstan server [flags]
+
+Flags:
+  --port N             API server port (default ${apiserverDefaults.port}; 0 picks a free one)
+  --bind-address IP    address to listen on (default ${apiserverDefaults.host})
+  --data-dir DIR       where the sqlite store lives (default ${join(HOME, 'data')})
+  --store SPEC         sqlite:PATH (default: sqlite in --data-dir) or memory
+  --kubeconfig PATH    where to write the kubeconfig (default ${join(HOME, 'kubeconfig')})
+  -h, --help           this text
+`;
+
+export interface ServerFlags {
+  port: number;
+  host: string;
+  dataDir: string;
+  store: string;
+  kubeconfig: string;
+}
+
+export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      'bind-address': { type: 'string' },
+      'data-dir': { type: 'string' },
+      store: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const port = values.port === undefined ? apiserverDefaults.port : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: invalid port ${values.port}`);
+  const dataDir = values['data-dir'] ?? join(HOME, 'data');
+  return {
+    port,
+    host: values['bind-address'] ?? apiserverDefaults.host,
+    dataDir,
+    store: values.store ?? `sqlite:${join(dataDir, 'state.db')}`,
+    kubeconfig: values.kubeconfig ?? join(HOME, 'kubeconfig'),
+  };
+}
+
+export function openStore(spec: string, dataDir: string): Backend {
+  if (spec === 'memory') return openMemoryBackend();
+  if (spec.startsWith('sqlite:')) {
+    const path = spec.slice('sqlite:'.length) || join(dataDir, 'state.db');
+    mkdirSync(join(path, '..'), { recursive: true });
+    return openSqliteBackend(path);
+  }
+  throw new Error(`--store: unsupported store "${spec}" (use sqlite:PATH or memory)`);
+}
+
+export interface RunningServer {
+  api: ApiServerHandle;
+  backend: Backend;
+  stop(): Promise<void>;
+}
+
+export async function startServer(flags: ServerFlags, log: (msg: string) => void): Promise<RunningServer> {
+  const backend = openStore(flags.store, flags.dataDir);
+  log(`store ready (${flags.store})`);
+  const compactor = new Compactor(backend, { onError: (err) => log(`compaction failed: ${String(err)}`) }).start();
+  const api = await startApiServer({
+    backend,
+    host: flags.host,
+    port: flags.port,
+    onInternalError: (err) => log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+  });
+  log(`api ready at ${api.url}`);
+  writeKubeconfig(flags.kubeconfig, api.url);
+  log(`kubeconfig written: ${flags.kubeconfig}`);
+  log(`export KUBECONFIG=${flags.kubeconfig}`);
+  return {
+    api,
+    backend,
+    stop: async () => {
+      compactor.stop();
+      await api.close();
+      await backend.close();
+    },
+  };
+}
+
+export async function serverCommand(argv: string[]): Promise<number> {
+  const flags = parseServerFlags(argv);
+  if (flags === 'help') {
+    process.stdout.write(serverUsage);
+    return 0;
+  }
+  const log = (msg: string): void => {
+    process.stdout.write(`${msg}\n`);
+  };
+  const running = await startServer(flags, log);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  log('shutting down');
+  await running.stop();
+  return 0;
+}
