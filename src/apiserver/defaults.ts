@@ -11,4 +11,8 @@ export const apiserverDefaults = {
   watchTimeoutMs: 30 * 60_000,
   /** Interval of BOOKMARK events for watchers that allow them. */
   bookmarkIntervalMs: 60_000,
+  /** Recent events each resource's watch cache keeps for watchers that start in the past. */
+  watchCacheWindow: 2_000,
+  /** Events one watcher may lag behind before it is ended with 410 (the client relists). */
+  watchSubscriberBuffer: 10_000,
 } as const;

@@ -284,7 +284,7 @@ export class ApiServer {
     };
     try {
       let first = true;
-      for await (const ev of events) {
+      for await (const batch of events) {
         if (first) {
           res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
           first = false;
@@ -295,9 +295,14 @@ export class ApiServer {
             bookmarkTimer.unref();
           }
         }
-        if (ev.type === 'BOOKMARK' && !bookmarks) continue;
-        lastRv = ev.object.metadata?.resourceVersion ?? lastRv;
-        write(JSON.stringify(ev));
+        // One write per batch: a commit's events leave in one chunk.
+        let chunk = '';
+        for (const ev of batch) {
+          if (ev.type === 'BOOKMARK' && !bookmarks) continue;
+          lastRv = ev.object.metadata?.resourceVersion ?? lastRv;
+          chunk += `${ev.line ?? JSON.stringify({ type: ev.type, object: ev.object })}\n`;
+        }
+        if (chunk) res.write(chunk);
       }
       if (first && !res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     } catch (err) {
@@ -319,9 +324,10 @@ export class ApiServer {
     }
   }
 
-  /** Ends every open watch (on shutdown). */
+  /** Ends every open watch and the watch caches (on shutdown). */
   closeWatches(): void {
     for (const ac of this.watches) ac.abort();
+    for (const store of this.stores.values()) store.close();
   }
 }
 

@@ -40,6 +40,7 @@ export class Cluster {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
+    this.output = '';
     this.url = await new Promise<string>((resolveUrl, reject) => {
       const onData = (d: Buffer): void => {
         this.output += d.toString();

@@ -33,8 +33,10 @@ import {
   type KeyValue,
   type WatchEvent,
 } from '../../storage/backend.js';
+import { apiserverDefaults } from '../defaults.js';
 import { type ObjectFilter, filterFor, type ListSelectors } from './filter.js';
 import type { KubeObject, MutableMeta, Strategy, StrategyContext } from './strategy.js';
+import { WatchCache } from './watch_cache.js';
 
 export interface ListOptions extends ListSelectors {
   limit?: number;
@@ -63,6 +65,8 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 export interface ObjectEvent {
   type: WatchEventType;
   object: KubeObject;
+  /** The serialized `{"type":...,"object":...}`, when a shared encoding exists (watch cache). */
+  line?: string;
 }
 
 /** How the store reaches other resources it depends on (namespaces for namespaced creates). */
@@ -156,6 +160,7 @@ export class GenericStore {
   private readonly backend: Backend;
   private readonly now: () => Date;
   private readonly apiVersion: string;
+  private cache: WatchCache | undefined;
 
   constructor(
     readonly strategy: Strategy,
@@ -547,7 +552,7 @@ export class GenericStore {
    * objects as ADDED, then changes; with a resourceVersion, the changes after it. Selectors turn
    * an object moving out of (into) the selection into DELETED (ADDED).
    */
-  async *watch(ns: string, opts: WatchOptions, signal: AbortSignal): AsyncGenerator<ObjectEvent> {
+  async *watch(ns: string, opts: WatchOptions, signal: AbortSignal): AsyncGenerator<ObjectEvent[]> {
     const filter = filterFor(this.strategy, opts);
     const rv = parseResourceVersion(opts.resourceVersion);
     const prefix = this.listPrefix(ns);
@@ -555,26 +560,43 @@ export class GenericStore {
     const initial = opts.sendInitialEvents ?? (rv === undefined || rv === 0);
     if (initial) {
       const page = await this.list(ns, { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector });
-      for (const obj of page.items) yield { type: 'ADDED', object: obj };
+      if (page.items.length > 0) yield page.items.map((obj): ObjectEvent => ({ type: 'ADDED', object: obj }));
       from = Number(page.resourceVersion);
       if (opts.sendInitialEvents) {
-        yield {
+        yield [{
           type: 'BOOKMARK',
           object: {
             apiVersion: this.apiVersion, kind: this.resource.kind,
             metadata: { resourceVersion: page.resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } },
           },
-        };
+        }];
       }
     } else {
       from = rv!;
     }
     try {
-      for await (const batch of this.backend.watch(prefix, from, signal)) {
-        for (const ev of batch) {
-          const out = this.toObjectEvent(ev, filter);
-          if (out) yield out;
+      // Served from the shared watch cache when `from` is recent; otherwise straight from storage.
+      const cached = await this.watchCache().subscribe(from, signal);
+      if (cached) {
+        for await (const batch of cached) {
+          const out: ObjectEvent[] = [];
+          for (const ce of batch) {
+            if (!ce.event.kv.key.startsWith(prefix)) continue;
+            const type = this.eventType(ce.event.type, () => ce.object(), () => ce.previous(), filter);
+            if (type) out.push({ type, object: ce.object(), line: ce.line(type) });
+          }
+          if (out.length > 0) yield out;
         }
+        return;
+      }
+      for await (const batch of this.backend.watch(prefix, from, signal)) {
+        const out: ObjectEvent[] = [];
+        for (const ev of batch) {
+          const obj = this.decode(ev.kv);
+          const type = this.eventType(ev.type, () => obj, () => (ev.prevKv ? this.decode(ev.prevKv) : undefined), filter);
+          if (type) out.push({ type, object: obj });
+        }
+        if (out.length > 0) yield out;
       }
     } catch (err) {
       if (err instanceof CompactedError) throw tooOld(err.requested, err.compactRevision);
@@ -583,33 +605,38 @@ export class GenericStore {
     }
   }
 
-  private toObjectEvent(ev: WatchEvent, filter: ObjectFilter | undefined): ObjectEvent | undefined {
-    if (ev.type === 'DELETE') {
-      const obj = this.decode(ev.kv);
-      return !filter || filter(obj) ? { type: 'DELETED', object: obj } : undefined;
-    }
-    const obj = this.decode(ev.kv);
-    if (!filter) return { type: ev.prevKv ? 'MODIFIED' : 'ADDED', object: obj };
-    const now = filter(obj);
-    const before = ev.prevKv ? filter(this.decode(ev.prevKv)) : false;
-    if (now && before) return { type: 'MODIFIED', object: obj };
-    if (now) return { type: 'ADDED', object: obj };
-    if (before) return { type: 'DELETED', object: obj };
+  private watchCache(): WatchCache {
+    return (this.cache ??= new WatchCache(this.backend, this.prefix, (kv) => this.decode(kv), {
+      window: apiserverDefaults.watchCacheWindow,
+      subscriberBuffer: apiserverDefaults.watchSubscriberBuffer,
+    }));
+  }
+
+  /** Stops the watch cache (open watchers end). */
+  close(): void {
+    this.cache?.close();
+    this.cache = undefined;
+  }
+
+  /**
+   * The event type a watcher with `filter` sees: selectors turn an object moving out of (into)
+   * the selection into DELETED (ADDED), and hide events of objects it never matched.
+   */
+  private eventType(
+    type: WatchEvent['type'],
+    obj: () => KubeObject,
+    prev: () => KubeObject | undefined,
+    filter: ObjectFilter | undefined,
+  ): 'ADDED' | 'MODIFIED' | 'DELETED' | undefined {
+    if (type === 'DELETE') return !filter || filter(obj()) ? 'DELETED' : undefined;
+    const before = prev();
+    if (!filter) return before ? 'MODIFIED' : 'ADDED';
+    const now = filter(obj());
+    const was = before ? filter(before) : false;
+    if (now && was) return 'MODIFIED';
+    if (now) return 'ADDED';
+    if (was) return 'DELETED';
     return undefined;
-  }
-
-  /** Field errors helper for callers validating DeleteOptions or params. */
-  static requiredField(path: string): FieldError {
-    return field.required(fieldPath(path));
-  }
-
-  /** For the namespace lifecycle check: a Forbidden for creates in a terminating namespace. */
-  static terminating(resource: ResourceInfo, name: string, ns: string): ApiError {
-    return forbidden(
-      { group: resource.group, resource: resource.plural },
-      name,
-      `unable to create new content in namespace ${ns} because it is being terminated`,
-    );
   }
 }
 
