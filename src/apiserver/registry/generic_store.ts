@@ -19,6 +19,8 @@ import {
   internalError,
   invalid,
   notFound,
+  resourceExpired,
+  tooOldResourceVersion,
   type FieldError,
 } from '../../api/errors.js';
 import { type ResourceInfo, groupVersionString } from '../../api/resources.js';
@@ -218,7 +220,7 @@ export class GenericStore {
     if (err instanceof KeyExistsError) throw alreadyExists(this.groupResource, name);
     if (err instanceof NotFoundError) throw notFound(this.groupResource, name);
     if (err instanceof ConflictError) throw conflict(this.groupResource, name);
-    if (err instanceof CompactedError) throw tooOld(err.requested, err.compactRevision);
+    if (err instanceof CompactedError) throw tooOldResourceVersion(err.requested, err.compactRevision);
     if (err instanceof StorageError) throw internalError(err);
     throw err;
   }
@@ -294,7 +296,7 @@ export class GenericStore {
     }
     const { revision, compactRevision } = await this.backend.status();
     if (match === 'Exact') {
-      if (rv < compactRevision) throw tooOld(rv, compactRevision);
+      if (rv < compactRevision) throw tooOldResourceVersion(rv, compactRevision);
       if (rv > revision) throw tooLarge(rv, revision);
       return rv;
     }
@@ -599,8 +601,8 @@ export class GenericStore {
         if (out.length > 0) yield out;
       }
     } catch (err) {
-      if (err instanceof CompactedError) throw tooOld(err.requested, err.compactRevision);
-      if (err instanceof StorageError && err.kind === 'WatchOverflow') throw tooOld(from, from);
+      if (err instanceof CompactedError) throw tooOldResourceVersion(err.requested, err.compactRevision);
+      if (err instanceof StorageError && err.kind === 'WatchOverflow') throw tooOldResourceVersion(from, from);
       throw err;
     }
   }
@@ -640,10 +642,6 @@ export class GenericStore {
   }
 }
 
-export function tooOld(requested: number, compacted: number): ApiError {
-  return new ApiError({ code: 410, reason: 'Expired', message: `too old resource version: ${requested} (${compacted})` });
-}
-
 function tooLarge(requested: number, current: number): ApiError {
   return new ApiError({
     code: 504,
@@ -654,12 +652,9 @@ function tooLarge(requested: number, current: number): ApiError {
 }
 
 function continueExpired(): ApiError {
-  return new ApiError({
-    code: 410,
-    reason: 'Expired',
-    message:
-      'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
-  });
+  return resourceExpired(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+  );
 }
 
 function validateDeleteOptions(o: DeleteOptions): void {
