@@ -198,6 +198,10 @@ export interface CheckSupportedOptions {
   supported?: ReadonlySet<string> | readonly string[];
 }
 
+function isStringArray(x: ReadonlySet<string> | readonly string[]): x is readonly string[] {
+  return Array.isArray(x);
+}
+
 /** Throws the upstream 400 for the first term whose field the kind does not support. */
 export function checkSupported(selector: FieldSelector, opts: CheckSupportedOptions = {}): void {
   const list = opts.supported;
@@ -207,6 +211,6 @@ export function checkSupported(selector: FieldSelector, opts: CheckSupportedOpti
     }
     return;
   }
-  const set: ReadonlySet<string> = list instanceof Set ? list : new Set(list as readonly string[]);
+  const set: ReadonlySet<string> = isStringArray(list) ? new Set(list) : list;
   for (const r of selector.requirements()) if (!set.has(r.field)) throw fieldLabelNotSupported(r.field);
 }

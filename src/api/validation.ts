@@ -587,21 +587,22 @@ export function validateObjectMeta(meta: ObjectMeta, opts: ObjectMetaValidationO
   return errs;
 }
 
-/** `field is immutable` when the values differ; undefined and '' are the same, as in Go. */
+/** `field is immutable` when the values differ; pass '' for an absent string, as Go's zero value. */
 export function validateImmutableField(newVal: unknown, oldVal: unknown, path: FieldPath): FieldError[] {
   return deepEqual(newVal, oldVal) ? [] : [field.invalid(path, newVal ?? null, FIELD_IMMUTABLE_ERROR_MSG)];
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && !Array.isArray(a) && !Array.isArray(b)) {
+  if (isRecord(a) && isRecord(b)) {
     const ka = Object.keys(a);
-    const kb = Object.keys(b);
-    if (ka.length !== kb.length) return false;
-    const rb = b as Record<string, unknown>;
-    const ra = a as Record<string, unknown>;
-    return ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && deepEqual(ra[k], rb[k]));
+    if (ka.length !== Object.keys(b).length) return false;
+    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual(a[k], b[k]));
   }
   return false;
 }

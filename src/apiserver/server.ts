@@ -19,6 +19,7 @@ import type { KubeObject } from './registry/strategy.js';
 import { strategyFor } from './registry/strategies/registry.js';
 import { parseResourceRequest, type ResourceRequest } from './request_info.js';
 import { apiserverDefaults } from './defaults.js';
+import { PROTOBUF_CONTENT_TYPE, ProtobufDecodeError, decodeObject, isProtobuf } from '../api/protobuf/codec.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -195,7 +196,7 @@ export class ApiServer {
             message: `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).join(', ')}`,
           });
         }
-        const patch = parseJson(await readBody(req));
+        const patch = parseJson((await readBody(req)).toString('utf8'));
         const { object } = await store.update(
           ns,
           info.name,
@@ -225,21 +226,24 @@ export class ApiServer {
   /** Reads and decodes a JSON or YAML object body, applying fieldValidation. */
   private async decodeObject(req: IncomingMessage, res: ServerResponse, r: ResourceInfo, q: URLSearchParams): Promise<KubeObject> {
     const ct = mediaType(req.headers['content-type']);
-    const text = await readBody(req);
+    const body = await readBody(req);
+    let text: string | undefined;
     let obj: unknown;
-    if (ct === '' || ct === 'application/json' || ct === '*/*') obj = parseJson(text);
-    else if (ct === 'application/yaml') obj = parseYaml(text);
+    if (ct === '' || ct === 'application/json' || ct === '*/*') obj = parseJson((text = body.toString('utf8')));
+    else if (ct === 'application/yaml') obj = parseYaml(body.toString('utf8'));
+    else if (isProtobuf(ct)) obj = parseProtobuf(body);
     else {
       throw new ApiError({
         code: 415,
         reason: 'UnsupportedMediaType',
-        message: `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+        message: `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${PROTOBUF_CONTENT_TYPE}`,
       });
     }
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-      throw badRequest(`Object 'Kind' is missing in '${text.slice(0, 100)}'`);
+      throw badRequest(`Object 'Kind' is missing in '${body.toString('utf8', 0, 100)}'`);
     }
-    this.checkFields(res, r, obj, q, ct === 'application/yaml' ? undefined : text);
+    // Duplicate fields can only be seen in JSON text; protobuf and YAML bodies are checked as decoded.
+    this.checkFields(res, r, obj, q, text);
     return obj as KubeObject;
   }
 
@@ -370,7 +374,7 @@ function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   const limit = apiserverDefaults.maxBodyBytes;
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) {
@@ -390,7 +394,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -404,6 +408,15 @@ function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch (err) {
     throw badRequest(`error decoding from json: ${(err as Error).message}`);
+  }
+}
+
+function parseProtobuf(body: Buffer): unknown {
+  try {
+    return decodeObject(body).object;
+  } catch (err) {
+    if (err instanceof ProtobufDecodeError) throw badRequest(`error decoding from protobuf: ${err.message}`);
+    throw err;
   }
 }
 
@@ -435,7 +448,7 @@ function listOptions(q: URLSearchParams): ListOptions {
 }
 
 async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
-  const text = await readBody(req);
+  const text = (await readBody(req)).toString('utf8');
   let options: DeleteOptions = {};
   if (text.trim() !== '') {
     const parsed = parseJson(text);
