@@ -16,7 +16,7 @@ import { openapiV2, openapiV3GroupVersion, openapiV3Root } from './openapi.js';
 import { PATCH_CONTENT_TYPES, applyPatch } from './patch.js';
 import { GenericStore, type KubeObjectList, type ListOptions } from './registry/generic_store.js';
 import type { KubeObject } from './registry/strategy.js';
-import { strategyFor } from './registry/strategies/registry.js';
+import { nameValidatorFor, strategyFor } from './registry/strategies/registry.js';
 import { parseResourceRequest, type ResourceRequest } from './request_info.js';
 import { apiserverDefaults } from './defaults.js';
 import { PROTOBUF_CONTENT_TYPE, ProtobufDecodeError, decodeObject, isProtobuf } from '../api/protobuf/codec.js';
@@ -68,7 +68,7 @@ export class ApiServer {
     };
     for (const r of RESOURCES) {
       if (!r.listTypeName) continue; // create-only virtual resources (bindings) are handled by their parent
-      this.stores.set(storeKey(r.group, r.version, r.plural), new GenericStore(strategyFor(r), { backend: options.backend, checkNamespace }));
+      this.stores.set(storeKey(r.group, r.version, r.plural), new GenericStore(strategyFor(r), { backend: options.backend, checkNamespace, nameValidator: nameValidatorFor(r) }));
     }
     this.namespaces = this.stores.get(storeKey('', 'v1', 'namespaces'))!;
   }

@@ -22,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
       process.stdout.write(USAGE);
       return 0;
+    case 'up':
+      return (await import('./up.js')).upCommand(rest);
     case 'server':
       return (await import('./server.js')).serverCommand(rest);
     default:

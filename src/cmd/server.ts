@@ -111,9 +111,8 @@ export async function serverCommand(argv: string[]): Promise<number> {
   };
   const running = await startServer(flags, log);
   await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
   });
   log('shutting down');
   await running.stop();
