@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import YAML from 'yaml';
-import { ApiError, badRequest, internalError, isApiError, methodNotSupported, notFound, forbidden } from '../api/errors.js';
+import { ApiError, badRequest, internalError, isApiError, methodNotSupported, notAcceptable, notFound, forbidden } from '../api/errors.js';
 import { RESOURCES, groupVersionString, lookupResource, type ResourceInfo } from '../api/resources.js';
 import { fieldValidationProblems, strictDecodingMessage } from '../api/schema_check.js';
 import type { Backend } from '../storage/backend.js';
@@ -18,6 +18,7 @@ import { GenericStore, type KubeObjectList, type ListOptions } from './registry/
 import type { KubeObject } from './registry/strategy.js';
 import { nameValidatorFor, strategyFor } from './registry/strategies/registry.js';
 import { parseResourceRequest, type ResourceRequest } from './request_info.js';
+import { negotiateObjectForm, parseIncludeObject, toPartialObjectMetadata, toPartialObjectMetadataList, toTable, type ObjectForm } from './table.js';
 import { apiserverDefaults } from './defaults.js';
 import { PROTOBUF_CONTENT_TYPE, ProtobufDecodeError, decodeObject, isProtobuf } from '../api/protobuf/codec.js';
 
@@ -169,13 +170,31 @@ export class ApiServer {
       }
     }
     const dryRun = parseDryRun(q);
+    // kubectl get asks for a server-side Table; other clients for the object, or for metadata only.
+    const form = info.verb === 'get' || info.verb === 'list' || info.verb === 'watch' ? negotiateObjectForm(req.headers.accept) : undefined;
+    if (form?.as === 'NotAcceptable') throw notAcceptable(['application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io']);
+    const includeObject = parseIncludeObject(q.get('includeObject'));
+    if (includeObject === undefined) throw badRequest(`includeObject: Unsupported value: "${q.get('includeObject')}": supported values: "None", "Metadata", "Object"`);
     switch (info.verb) {
-      case 'get':
-        return sendJson(res, 200, await store.get(ns, info.name));
-      case 'list':
-        return sendJson(res, 200, listBody(r, await store.list(ns, listOptions(q))));
+      case 'get': {
+        const obj = await store.get(ns, info.name);
+        if (!form || form.as === 'Object') return sendJson(res, 200, obj);
+        if (form.as === 'Table') {
+          return sendJson(res, 200, toTable(r, [obj], { includeObject, version: form.version, listMeta: { resourceVersion: obj.metadata?.resourceVersion } }), form.contentType);
+        }
+        if (form.as === 'PartialObjectMetadata') return sendJson(res, 200, toPartialObjectMetadata(obj, { version: form.version }), form.contentType);
+        throw notAcceptable(['application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io']);
+      }
+      case 'list': {
+        const list = await store.list(ns, listOptions(q));
+        const listMeta = { resourceVersion: list.resourceVersion, continue: list.continue };
+        if (!form || form.as === 'Object') return sendJson(res, 200, listBody(r, list));
+        if (form.as === 'Table') return sendJson(res, 200, toTable(r, list.items, { includeObject, version: form.version, listMeta }), form.contentType);
+        if (form.as === 'PartialObjectMetadataList') return sendJson(res, 200, toPartialObjectMetadataList(list.items, { listMeta, version: form.version }), form.contentType);
+        throw notAcceptable(['application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io']);
+      }
       case 'watch':
-        return this.watch(req, res, store, ns, info, q);
+        return this.watch(req, res, store, ns, info, q, form, includeObject);
       case 'create': {
         if (info.name) throw methodNotSupported(gr, 'create');
         const obj = await this.decodeObject(req, res, r, q);
@@ -260,7 +279,16 @@ export class ApiServer {
     if (!res.headersSent) res.setHeader('Warning', problems.map((p) => `299 - ${JSON.stringify(p)}`));
   }
 
-  private async watch(req: IncomingMessage, res: ServerResponse, store: GenericStore, ns: string, info: ResourceRequest, q: URLSearchParams): Promise<void> {
+  private async watch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    store: GenericStore,
+    ns: string,
+    info: ResourceRequest,
+    q: URLSearchParams,
+    form: ObjectForm | undefined,
+    includeObject: 'None' | 'Metadata' | 'Object',
+  ): Promise<void> {
     const ac = new AbortController();
     this.watches.add(ac);
     const timeoutSeconds = q.get('timeoutSeconds');
@@ -288,6 +316,7 @@ export class ApiServer {
     };
     try {
       let first = true;
+      let firstTable = true;
       for await (const batch of events) {
         if (first) {
           res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
@@ -304,7 +333,17 @@ export class ApiServer {
         for (const ev of batch) {
           if (ev.type === 'BOOKMARK' && !bookmarks) continue;
           lastRv = ev.object.metadata?.resourceVersion ?? lastRv;
-          chunk += `${ev.line ?? JSON.stringify({ type: ev.type, object: ev.object })}\n`;
+          if (form && form.as !== 'Object' && form.as !== 'NotAcceptable' && ev.type !== 'BOOKMARK') {
+            // Tables in a watch: one row per event, the column definitions only on the first.
+            const object =
+              form.as === 'Table'
+                ? toTable(store.resource, [ev.object], { includeObject, version: form.version, noHeaders: !firstTable, listMeta: { resourceVersion: lastRv } })
+                : toPartialObjectMetadata(ev.object, { version: form.version });
+            firstTable = false;
+            chunk += `${JSON.stringify({ type: ev.type, object })}\n`;
+          } else {
+            chunk += `${ev.line ?? JSON.stringify({ type: ev.type, object: ev.object })}\n`;
+          }
         }
         if (chunk) res.write(chunk);
       }
@@ -361,9 +400,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
 // ---- helpers --------------------------------------------------------------------------------
 
-function sendJson(res: ServerResponse, code: number, body: unknown): void {
+function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) }).end(text);
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) }).end(text);
 }
 
 function sendDocument(res: ServerResponse, doc: { body: string; etag: string }): void {

@@ -293,6 +293,49 @@ describe('apiserver e2e with kubectl', { skip }, () => {
     assert.equal(health.status, 200, 'the server is still up');
   });
 
+  test('fieldValidation: Warn answers with a Warning header, Strict refuses duplicates, Ignore is silent', async () => {
+    const body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"fv1"},"data":{"a":"b"},"extra":1}';
+    const warn = await fetch(`${c.url}/api/v1/namespaces/shop/configmaps?fieldValidation=Warn`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    assert.equal(warn.status, 201);
+    assert.match(warn.headers.get('warning') ?? '', /299 - "unknown field \\"extra\\""/);
+    const dup = await c.request('POST', '/api/v1/namespaces/shop/configmaps?fieldValidation=Strict', '{"metadata":{"name":"fv2","name":"fv3"}}');
+    assert.equal(dup.status, 400);
+    assert.match((dup.body as { message: string }).message, /strict decoding error: duplicate field "metadata.name"/);
+    const ignore = await fetch(`${c.url}/api/v1/namespaces/shop/configmaps?fieldValidation=Ignore`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: body.replace('fv1', 'fv4'),
+    });
+    assert.equal(ignore.status, 201);
+    assert.equal(ignore.headers.get('warning'), null);
+  });
+
+  test('watch: timeoutSeconds ends the stream; sendInitialEvents ends with the initial-events-end bookmark', async () => {
+    const t0 = Date.now();
+    const timed = await fetch(`${c.url}/api/v1/namespaces/shop/configmaps?watch=true&timeoutSeconds=1&resourceVersion=1`);
+    await timed.text();
+    assert.ok(Date.now() - t0 < 10_000, 'the watch ended by itself');
+    const res = await fetch(
+      `${c.url}/api/v1/namespaces/shop/pods?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&resourceVersion=&allowWatchBookmarks=true&timeoutSeconds=1`,
+    );
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: { metadata: { name?: string; annotations?: Record<string, string> } } });
+    assert.deepEqual(lines.map((l) => l.type), ['ADDED', 'BOOKMARK']);
+    assert.equal(lines[0]!.object.metadata.name, 'solo');
+    assert.equal(lines[1]!.object.metadata.annotations?.['k8s.io/initial-events-end'], 'true');
+  });
+
+  test('health endpoints and aggregated discovery', async () => {
+    for (const path of ['/healthz', '/livez', '/readyz']) assert.equal((await c.request('GET', path)).text, 'ok');
+    const agg = await fetch(`${c.url}/apis`, { headers: { Accept: 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' } });
+    assert.equal(agg.headers.get('content-type'), 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+    const list = (await agg.json()) as { kind: string; items: Array<{ metadata: { name: string } }> };
+    assert.equal(list.kind, 'APIGroupDiscoveryList');
+    assert.ok(list.items.some((g) => g.metadata.name === 'apps'));
+    const unknown = await c.request('GET', '/apis/nope.example.com/v1/things');
+    assert.equal(unknown.status, 404);
+    assert.equal((unknown.body as { kind: string }).kind, 'Status');
+  });
+
   test('delete ns leaves it Terminating, and creates in it are forbidden', async () => {
     c.kubectl(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Namespace\nmetadata: {name: doomed}\n' });
     const del = c.kubectl(['delete', 'namespace', 'doomed', '--wait=false']);
