@@ -14,6 +14,7 @@ import {
   type GroupInfo,
   type ResourceInfo,
 } from '../api/resources.js';
+import { parseAccept } from './accept.js';
 
 /** The Kubernetes version Capstan reports and is tested against. */
 export const KUBERNETES_MAJOR = '1';
@@ -233,33 +234,6 @@ export type DiscoveryForm =
   | { form: 'legacy'; contentType: string }
   | { form: 'not-acceptable' };
 
-interface MediaRange {
-  type: string;
-  params: Map<string, string>;
-  q: number;
-  index: number;
-}
-
-function parseAccept(accept: string): MediaRange[] {
-  const out: MediaRange[] = [];
-  accept.split(',').forEach((part, index) => {
-    const [type, ...rest] = part.split(';');
-    const params = new Map<string, string>();
-    let q = 1;
-    for (const p of rest) {
-      const eq = p.indexOf('=');
-      if (eq < 0) continue;
-      const k = p.slice(0, eq).trim().toLowerCase();
-      const v = p.slice(eq + 1).trim().replace(/^"|"$/g, '');
-      if (k === 'q') q = Number.isFinite(Number(v)) ? Number(v) : 0;
-      else params.set(k, v);
-    }
-    const t = type.trim().toLowerCase();
-    if (t !== '' && q > 0) out.push({ type: t, params, q, index });
-  });
-  // Highest q first; the client's order breaks ties (kubectl lists v2 before v2beta1 before json).
-  return out.sort((a, b) => b.q - a.q || a.index - b.index);
-}
 
 /**
  * Picks the discovery form for /api or /apis from an Accept header. Aggregated when the client

@@ -17,6 +17,7 @@ import type { ResourceInfo } from '../api/resources.js';
 import { rfc3339 } from './printers/format.js';
 import { columnDefinitions, NAME_COLUMN, type ColumnSpec, type PrintContext } from './printers/printer.js';
 import { printerFor } from './printers/registry.js';
+import { parseAccept } from './accept.js';
 
 export { humanDuration, NONE, PENDING, UNKNOWN, UNSET } from './printers/format.js';
 
@@ -102,33 +103,6 @@ export interface NegotiateOptions {
 const JSON_TYPE = 'application/json';
 const PROTOBUF_TYPE = 'application/vnd.kubernetes.protobuf';
 
-interface MediaRange {
-  type: string;
-  params: Map<string, string>;
-  q: number;
-  index: number;
-}
-
-function parseAccept(accept: string): MediaRange[] {
-  const out: MediaRange[] = [];
-  accept.split(',').forEach((part, index) => {
-    const [type = '', ...rest] = part.split(';');
-    const params = new Map<string, string>();
-    let q = 1;
-    for (const p of rest) {
-      const eq = p.indexOf('=');
-      if (eq < 0) continue;
-      const k = p.slice(0, eq).trim().toLowerCase();
-      const v = p.slice(eq + 1).trim().replace(/^"|"$/g, '');
-      if (k === 'q') q = Number.isFinite(Number(v)) ? Number(v) : 0;
-      else params.set(k, v);
-    }
-    const t = type.trim().toLowerCase();
-    if (t !== '' && q > 0) out.push({ type: t, params, q, index });
-  });
-  // Highest q first; the client's order breaks ties (kubectl lists v1 before v1beta1 before json).
-  return out.sort((a, b) => b.q - a.q || a.index - b.index);
-}
 
 function isMetaForm(as: string): as is MetaForm {
   return as === 'Table' || as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList';

@@ -100,16 +100,13 @@ export async function startServer(flags: ServerFlags, log: (msg: string) => void
   };
 }
 
-export async function serverCommand(argv: string[]): Promise<number> {
-  const flags = parseServerFlags(argv);
-  if (flags === 'help') {
-    process.stdout.write(serverUsage);
-    return 0;
-  }
+/** Starts the server, then waits for SIGINT/SIGTERM and shuts down in order. */
+export async function runServerUntilSignal(flags: ServerFlags, after?: string): Promise<number> {
   const log = (msg: string): void => {
     process.stdout.write(`${msg}\n`);
   };
   const running = await startServer(flags, log);
+  if (after) log(after);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
@@ -117,4 +114,13 @@ export async function serverCommand(argv: string[]): Promise<number> {
   log('shutting down');
   await running.stop();
   return 0;
+}
+
+export async function serverCommand(argv: string[]): Promise<number> {
+  const flags = parseServerFlags(argv);
+  if (flags === 'help') {
+    process.stdout.write(serverUsage);
+    return 0;
+  }
+  return runServerUntilSignal(flags);
 }
