@@ -133,6 +133,8 @@ test('list: selectors, pagination with continue, and an unsupported field select
   assert.equal(bad.message, 'field label not supported: spec.nope');
   const badToken = await apiError(store.list('default', { continue: 'garbage' }));
   assert.equal(badToken.code, 400);
+  const future = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: 1e9, start: 'c01\u0000' })).toString('base64url');
+  assert.equal((await apiError(store.list('default', { continue: future }))).code, 400, 'a token from the future is bad input, not a 500');
 });
 
 test('watch: a selector turns moving out of the selection into DELETED', async () => {

@@ -221,6 +221,8 @@ export class GenericStore {
     if (err instanceof NotFoundError) throw notFound(this.groupResource, name);
     if (err instanceof ConflictError) throw conflict(this.groupResource, name);
     if (err instanceof CompactedError) throw tooOldResourceVersion(err.requested, err.compactRevision);
+    // Storage refuses malformed input (a crafted continue token, say): the client's fault, not ours.
+    if (err instanceof StorageError && err.kind === 'InvalidInput') throw badRequest(err.message);
     if (err instanceof StorageError) throw internalError(err);
     throw err;
   }
