@@ -16,6 +16,7 @@ import { openapiV2, openapiV3GroupVersion, openapiV3Root } from './openapi.js';
 import { PATCH_CONTENT_TYPES, applyPatch } from './patch.js';
 import { GenericStore, type KubeObjectList, type ListOptions } from './registry/generic_store.js';
 import type { KubeObject } from './registry/strategy.js';
+import { getScale, updateScale } from './registry/scale.js';
 import { nameValidatorFor, strategyFor } from './registry/strategies/registry.js';
 import { parseResourceRequest, type ResourceRequest } from './request_info.js';
 import { negotiateObjectForm, parseIncludeObject, toPartialObjectMetadata, toPartialObjectMetadataList, toTable, type ObjectForm } from './table.js';
@@ -164,12 +165,12 @@ export class ApiServer {
     }
     const ns = info.namespace;
     const sub = info.subresource;
-    if (sub && !(sub === 'status' && store.strategy.hasStatus)) {
-      if (!(r.kind === 'Namespace' && sub === 'finalize')) {
-        throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
-      }
+    const subOk = (sub === 'status' && store.strategy.hasStatus) || (r.kind === 'Namespace' && sub === 'finalize') || (sub === 'scale' && r.subresources.some((x) => x.name === 'scale'));
+    if (sub && !subOk) {
+      throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
     }
     const dryRun = parseDryRun(q);
+    if (sub === 'scale') return this.scale(req, res, store, ns, info, dryRun);
     // kubectl get asks for a server-side Table; other clients for the object, or for metadata only.
     const form = info.verb === 'get' || info.verb === 'list' || info.verb === 'watch' ? negotiateObjectForm(req.headers.accept) : undefined;
     if (form?.as === 'NotAcceptable') throw notAcceptable(['application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io']);
@@ -239,6 +240,26 @@ export class ApiServer {
         const options = await deleteOptions(req, q);
         return sendJson(res, 200, listBody(r, await store.deleteCollection(ns, listOptions(q), options, { dryRun })));
       }
+    }
+  }
+
+  /** GET, PUT and PATCH of the scale subresource. */
+  private async scale(req: IncomingMessage, res: ServerResponse, store: GenericStore, ns: string, info: ResourceRequest, dryRun: boolean): Promise<void> {
+    switch (info.verb) {
+      case 'get':
+        return sendJson(res, 200, await getScale(store, ns, info.name));
+      case 'update': {
+        const body = parseJson((await readBody(req)).toString('utf8'));
+        return sendJson(res, 200, await updateScale(store, ns, info.name, () => body, { dryRun }));
+      }
+      case 'patch': {
+        const type = PATCH_CONTENT_TYPES[mediaType(req.headers['content-type'])];
+        if (!type) throw new ApiError({ code: 415, reason: 'UnsupportedMediaType', message: `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).join(', ')}` });
+        const patch = parseJson((await readBody(req)).toString('utf8'));
+        return sendJson(res, 200, await updateScale(store, ns, info.name, (cur) => applyPatch(type, cur, patch), { dryRun }));
+      }
+      default:
+        throw methodNotSupported({ group: store.resource.group, resource: `${store.resource.plural}/scale` }, info.verb);
     }
   }
 

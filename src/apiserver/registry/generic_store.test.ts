@@ -69,6 +69,9 @@ test('update: stale resourceVersion is a 409, no-op update keeps the resourceVer
   assert.equal(same.object.metadata!.resourceVersion, a.metadata!.resourceVersion, 'no-op writes nothing');
   const changed = await store.update('default', 'a', { ...structuredClone(a), data: { k: 'w' } });
   assert.notEqual(changed.object.metadata!.resourceVersion, a.metadata!.resourceVersion);
+  const unconditional = await store.update('default', 'a', { metadata: { name: 'a' }, data: { k: 'u' } });
+  assert.deepEqual(unconditional.object.data, { k: 'u' }, 'a PUT without resourceVersion applies to the current version');
+  await store.update('default', 'a', (cur) => ({ ...cur, data: { k: 'w' } }));
   const stale = await apiError(store.update('default', 'a', { ...structuredClone(a), data: { k: 'x' } }));
   assert.equal(stale.code, 409);
   assert.equal((await store.get('default', 'a')).data && (await store.get('default', 'a')).data!.constructor, Object);

@@ -413,6 +413,9 @@ export class GenericStore {
         throw conflict(this.groupResource, name);
       }
       const oldMeta = metaOf(old);
+      // An unconditional update (no resourceVersion) is allowed, as upstream: it applies to the
+      // current version, and the compare-and-swap below still guards against a racing write.
+      meta.resourceVersion = oldMeta.resourceVersion;
       if (opts.subresource === 'status') {
         // Only status moves; everything else stays as stored.
         const status = obj.status;
@@ -441,7 +444,6 @@ export class GenericStore {
       }
       for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) if (meta[k] === undefined) delete meta[k];
       // A no-op update writes nothing and keeps the resourceVersion, as upstream.
-      meta.resourceVersion = oldMeta.resourceVersion;
       if (jsonEqual(obj, old)) return { object: old, created: false };
       if (opts.dryRun) return { object: obj, created: false };
       // The last finalizer removed from an object being deleted completes the deletion.

@@ -1,0 +1,96 @@
+// kubectl depth (issue 5, in progress): protobuf create bodies, server-side tables, scale, describe.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Cluster, e2eSkipReason } from './harness.js';
+
+const skip = e2eSkipReason();
+if (skip) console.log(`# skipping kubectl depth e2e: ${skip}`);
+
+describe('kubectl depth', { skip }, () => {
+  const c = new Cluster();
+  before(async () => {
+    await c.start();
+  });
+  after(async () => {
+    await c.destroy();
+  });
+
+  test('kubectl create <kind> sends protobuf, and every one succeeds', () => {
+    // -v=8 makes kubectl log its request headers: proof of what went over the wire.
+    const ns = c.kubectl(['create', 'namespace', 'depth', '-v=8']);
+    assert.equal(ns.code, 0, ns.stderr);
+    assert.match(ns.stdout, /namespace\/depth created/);
+    assert.match(ns.stderr, /Content-Type: application\/vnd\.kubernetes\.protobuf/);
+    const cm = c.kubectl(['create', 'configmap', 'c', '--from-literal=a=b', '-n', 'depth', '-v=8']);
+    assert.equal(cm.code, 0, cm.stderr);
+    assert.match(cm.stderr, /Content-Type: application\/vnd\.kubernetes\.protobuf/);
+    const cmds: string[][] = [
+      ['create', 'secret', 'generic', 's', '--from-literal=p=q'],
+      ['create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=3'],
+      ['create', 'service', 'clusterip', 'web', '--tcp=80:8080'],
+      ['create', 'job', 'once', '--image=busybox'],
+      ['create', 'cronjob', 'tick', '--image=busybox', '--schedule=*/5 * * * *'],
+      ['create', 'serviceaccount', 'robot'],
+      ['run', 'solo', '--image=nginx'],
+    ];
+    for (const args of cmds) {
+      const r = c.kubectl([...args, '-n', 'depth']);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+    }
+    const got = c.kubectl(['get', 'configmap', 'c', '-n', 'depth', '-o', 'jsonpath={.data.a}']);
+    assert.equal(got.stdout, 'b', 'the protobuf body was decoded faithfully');
+    const replicas = c.kubectl(['get', 'deployment', 'web', '-n', 'depth', '-o', 'jsonpath={.spec.replicas}']);
+    assert.equal(replicas.stdout, '3');
+  });
+
+  test('kubectl get prints the columns Kubernetes prints', () => {
+    const pods = c.kubectl(['get', 'pods', '-n', 'depth']);
+    assert.equal(pods.code, 0, pods.stderr);
+    assert.match(pods.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m);
+    assert.match(pods.stdout, /^solo\s+0\/1\s+Pending\s+0\s+\d+s$/m);
+    const wide = c.kubectl(['get', 'pods', '-n', 'depth', '-o', 'wide']);
+    assert.match(wide.stdout, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES$/m);
+    const deploy = c.kubectl(['get', 'deployments', '-n', 'depth']);
+    assert.match(deploy.stdout, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/m);
+    assert.match(deploy.stdout, /^web\s+0\/3\s+0\s+0\s+\d+s$/m);
+    const svc = c.kubectl(['get', 'services', '-n', 'depth']);
+    assert.match(svc.stdout, /^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE$/m);
+    const labels = c.kubectl(['get', 'pods', '-n', 'depth', '--show-labels']);
+    assert.match(labels.stdout, /run=solo/);
+    const sorted = c.kubectl(['get', 'configmaps', '-n', 'depth', '--sort-by=.metadata.name', '-o', 'custom-columns=N:.metadata.name']);
+    assert.equal(sorted.code, 0, sorted.stderr);
+    assert.deepEqual(sorted.stdout.trim().split('\n').slice(1), ['c']);
+  });
+
+  test('kubectl scale goes through the scale subresource', async () => {
+    const r = c.kubectl(['scale', 'deployment', 'web', '-n', 'depth', '--replicas=5']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /deployment\.apps\/web scaled/);
+    const spec = c.kubectl(['get', 'deployment', 'web', '-n', 'depth', '-o', 'jsonpath={.spec.replicas} {.metadata.generation}']);
+    assert.equal(spec.stdout, '5 2', 'replicas changed and the generation moved');
+    const scale = (await c.request('GET', '/apis/apps/v1/namespaces/depth/deployments/web/scale')).body as { kind: string; spec: { replicas: number }; status: { selector: string } };
+    assert.equal(scale.kind, 'Scale');
+    assert.equal(scale.spec.replicas, 5);
+    assert.equal(scale.status.selector, 'app=web');
+    const guarded = c.kubectl(['scale', 'deployment', 'web', '-n', 'depth', '--current-replicas=4', '--replicas=2']);
+    assert.notEqual(guarded.code, 0);
+    assert.match(guarded.stderr, /Expected replicas to be 4, was 5/);
+    const negative = await c.request('PUT', '/apis/apps/v1/namespaces/depth/deployments/web/scale', { kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name: 'web' }, spec: { replicas: -1 } });
+    assert.equal(negative.status, 422);
+    const noScale = await c.request('GET', '/api/v1/namespaces/depth/configmaps/c/scale');
+    assert.equal(noScale.status, 404);
+  });
+
+  test('kubectl describe works for a deployment, a pod and a namespace', () => {
+    const d = c.kubectl(['describe', 'deployment', 'web', '-n', 'depth']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /^Name:\s+web$/m);
+    assert.match(d.stdout, /^Selector:\s+app=web$/m);
+    const p = c.kubectl(['describe', 'pod', 'solo', '-n', 'depth']);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, /^Status:\s+Pending$/m);
+    const n = c.kubectl(['describe', 'namespace', 'depth']);
+    assert.equal(n.code, 0, n.stderr);
+    assert.match(n.stdout, /^Status:\s+Active$/m);
+  });
+});
