@@ -7,8 +7,7 @@ import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import { type FieldError, field, fieldPath, goJson } from '../../../api/errors.js';
 import { validateImmutableField } from '../../../api/validation.js';
 import type { KubeObject, Strategy } from '../strategy.js';
-import { validateResourceName, validateResourceQuantity } from './pod_template.js';
-import { compareQuantity, formatQuantity, quantitySign } from './quantity.js';
+import { quantityText, validateResourceName, validateResourceQuantity } from './pod_template.js';
 import { deepEqual, isRecord, objectOr, resourceOf, specOf } from './util.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -81,7 +80,7 @@ function validatePvc(obj: KubeObject): FieldError[] {
   if (raw === undefined) errs.push(field.required(storagePath, ''));
   else {
     const { q, errs: qe } = validateResourceQuantity('storage', raw, storagePath);
-    if (q !== null && quantitySign(q) <= 0) errs.push(field.invalid(storagePath, formatQuantity(q), 'must be greater than zero'));
+    if (q !== null && q.sign() <= 0) errs.push(field.invalid(storagePath, quantityText(q), 'must be greater than zero'));
     else errs.push(...qe);
   }
   const vm = spec.volumeMode;
@@ -117,7 +116,7 @@ export const persistentVolumeClaimStrategy: Strategy = {
     }
     const oldQ = validateResourceQuantity('storage', pvcSpec(old).resources?.requests?.storage ?? '0', fieldPath('x')).q;
     const newQ = validateResourceQuantity('storage', pvcSpec(obj).resources?.requests?.storage ?? '0', fieldPath('x')).q;
-    if (oldQ !== null && newQ !== null && compareQuantity(newQ, oldQ) < 0) {
+    if (oldQ !== null && newQ !== null && newQ.cmp(oldQ) < 0) {
       errs.push(field.forbidden(fieldPath('spec', 'resources', 'requests', 'storage'), 'field can not be less than previous value'));
     }
     return errs;
@@ -184,8 +183,8 @@ function validateLimitRange(obj: KubeObject): FieldError[] {
       if (maxRaw === undefined) continue;
       const min = validateResourceQuantity(name, minRaw, p).q;
       const max = validateResourceQuantity(name, maxRaw, p).q;
-      if (min !== null && max !== null && compareQuantity(min, max) > 0) {
-        errs.push(field.invalid(p.child('min').key(name), formatQuantity(min), `min value ${formatQuantity(min)} is greater than max value ${formatQuantity(max)}`));
+      if (min !== null && max !== null && min.cmp(max) > 0) {
+        errs.push(field.invalid(p.child('min').key(name), quantityText(min), `min value ${quantityText(min)} is greater than max value ${quantityText(max)}`));
       }
     }
   });

@@ -17,7 +17,7 @@ import {
   isQualifiedName, isValidIP, isValidLabelValue, isValidPortName, isValidPortNum, utf8Length, validateAnnotations,
   validateLabelName, validateLabels, validateLabelSelector,
 } from '../../../api/validation.js';
-import { compareQuantity, formatQuantity, isWholeQuantity, parseQuantity, QUANTITY_SYNTAX_ERROR, quantitySign, type Quantity } from './quantity.js';
+import { ERR_FORMAT_WRONG, Quantity, QuantityError } from '../../../api/quantity.js';
 import { isRecord } from './util.js';
 
 const MAX_INT32 = 2147483647;
@@ -472,16 +472,58 @@ function validateContainerResourceName(name: string, path: FieldPath): FieldErro
   return errs;
 }
 
+// Quantities in the strategies: src/api/quantity.ts, with three rules of the strategies' own.
+//
+// - A quantity needs a digit before its suffix, and an `e` exponent at most 1000 in magnitude.
+//   Quantity.parse, like upstream, reads digitless text (`Ki`, `-`, `.`, `e3`) as zero and takes
+//   any int64 exponent (truncating it to int32); the strategies have always rejected both, and
+//   the exponent bound keeps the exact arithmetic below (sums, the whole-number check) small.
+// - Every malformed quantity gets the decoder's "must match the regular expression" message,
+//   including those Quantity.parse rejects with ERR_SUFFIX.
+// - Messages print the canonical form (`1.500` → `1500m`), not the text the quantity was parsed
+//   from, which Quantity.toString() keeps where upstream's String() does.
+
+const MAX_QUANTITY_EXPONENT = 1000;
+const NANOS_PER_UNIT = 1_000_000_000n;
+
+/** A quantity string, or a JSON number (which the API also accepts); null when malformed. */
+export function parseResourceQuantity(raw: unknown): Quantity | null {
+  let s: string;
+  if (typeof raw === 'number' && Number.isFinite(raw)) s = String(raw);
+  else if (typeof raw === 'string') s = raw;
+  else return null;
+  if (!/^[+-]?\.?[0-9]/.test(s)) return null;
+  const exp = /[eE]([-+]?[0-9]+)$/.exec(s);
+  if (exp !== null && Math.abs(Number(exp[1])) > MAX_QUANTITY_EXPONENT) return null;
+  try {
+    return Quantity.parse(s);
+  } catch (e) {
+    if (e instanceof QuantityError) return null;
+    throw e;
+  }
+}
+
+/** The canonical form of `q` (Kubernetes' String() of a freshly computed quantity). */
+export function quantityText(q: Quantity): string {
+  // Rebuilt from its exact nano count, the quantity no longer carries the text it was parsed from.
+  return Quantity.scaled(q.scaledValueBig(-9), -9, q.format).toString();
+}
+
+/** True when `q` is a whole number. Exact: a Quantity holds nothing finer than nano-units. */
+export function isWholeQuantity(q: Quantity): boolean {
+  return q.scaledValueBig(-9) % NANOS_PER_UNIT === 0n;
+}
+
 /**
  * ValidateResourceQuantityValue: not negative, whole for integer resources. Malformed quantities
  * (which upstream rejects while decoding) get the decoder's message.
  */
 export function validateResourceQuantity(name: string, raw: unknown, path: FieldPath): { q: Quantity | null; errs: FieldError[] } {
-  const q = parseQuantity(raw);
-  if (q === null) return { q, errs: [field.invalid(path, raw, QUANTITY_SYNTAX_ERROR)] };
+  const q = parseResourceQuantity(raw);
+  if (q === null) return { q, errs: [field.invalid(path, raw, ERR_FORMAT_WRONG)] };
   const errs: FieldError[] = [];
-  if (quantitySign(q) < 0) errs.push(field.invalid(path, formatQuantity(q), IS_NEGATIVE_ERROR_MSG));
-  if (isIntegerResourceName(name) && !isWholeQuantity(q)) errs.push(field.invalid(path, formatQuantity(q), 'must be an integer'));
+  if (q.sign() < 0) errs.push(field.invalid(path, quantityText(q), IS_NEGATIVE_ERROR_MSG));
+  if (isIntegerResourceName(name) && !isWholeQuantity(q)) errs.push(field.invalid(path, quantityText(q), 'must be an integer'));
   return { q, errs };
 }
 
@@ -510,11 +552,11 @@ function validateResources(res: ResourceRequirements | undefined, path: FieldPat
     errs.push(...qe);
     const lim = limits.get(name);
     if (q !== null && lim !== undefined) {
-      const cmp = compareQuantity(q, lim);
+      const cmp = q.cmp(lim);
       if (cmp !== 0 && !isOvercommitAllowed(name)) {
-        errs.push(field.invalid(reqPath, formatQuantity(q), `must be equal to ${name} limit of ${formatQuantity(lim)}`));
+        errs.push(field.invalid(reqPath, quantityText(q), `must be equal to ${name} limit of ${quantityText(lim)}`));
       } else if (cmp > 0) {
-        errs.push(field.invalid(reqPath, formatQuantity(q), `must be less than or equal to ${name} limit of ${formatQuantity(lim)}`));
+        errs.push(field.invalid(reqPath, quantityText(q), `must be less than or equal to ${name} limit of ${quantityText(lim)}`));
       }
     } else if (!(name in (res.limits ?? {})) && !isOvercommitAllowed(name)) {
       errs.push(field.required(limPath, 'Limit must be set for non overcommitable resources'));

@@ -2,8 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject, StrategyContext } from '../strategy.js';
 import { computeQosClass, podStrategy } from './pods.js';
-import { imageTag } from './pod_template.js';
-import { canonicalQuantity } from './quantity.js';
+import { imageTag, parseResourceQuantity, quantityText } from './pod_template.js';
+
+/** Parses and re-prints; the input itself when it does not parse. */
+function canonicalQuantity(input: unknown): string {
+  const q = parseResourceQuantity(input);
+  return q === null ? String(input) : quantityText(q);
+}
 
 const ctx: StrategyContext = { namespace: 'default', now: new Date('2024-01-01T00:00:00Z') };
 

@@ -10,8 +10,8 @@ import type { Container, Pod, PodSpec, PodStatus, Toleration } from 'kubernetes-
 import { type FieldError, type FieldPath, field, fieldPath, goJson } from '../../../api/errors.js';
 import { isQualifiedName, isValidIP, nameIsDnsSubdomain, validateImmutableField } from '../../../api/validation.js';
 import type { KubeObject, Strategy } from '../strategy.js';
-import { defaultPodOnlyFields, defaultPodSpec, validatePodSpec, validateTolerations } from './pod_template.js';
-import { compareQuantity, parseQuantity, quantitySign, type Quantity } from './quantity.js';
+import type { Quantity } from '../../../api/quantity.js';
+import { defaultPodOnlyFields, defaultPodSpec, parseResourceQuantity, validatePodSpec, validateTolerations } from './pod_template.js';
 import { deepEqual, isRecord, objectOr, resourceOf, specOf } from './util.js';
 
 function podSpec(obj: KubeObject): PodSpec {
@@ -34,11 +34,11 @@ function qosResources(list: Record<string, unknown> | undefined, into: Map<strin
   const found = new Set<string>();
   for (const [name, raw] of Object.entries(list ?? {})) {
     if (name !== 'cpu' && name !== 'memory') continue;
-    const q = parseQuantity(raw);
-    if (q === null || quantitySign(q) === 0) continue;
+    const q = parseResourceQuantity(raw);
+    if (q === null || q.isZero()) continue;
     found.add(name);
     const prev = into.get(name);
-    into.set(name, prev === undefined ? q : { nanos: prev.nanos + q.nanos, format: q.format });
+    into.set(name, prev === undefined ? q : prev.add(q));
   }
   return found;
 }
@@ -60,7 +60,7 @@ export function computeQosClass(spec: PodSpec): QosClass {
   if (guaranteed) {
     for (const [name, req] of requests) {
       const lim = limits.get(name);
-      if (lim === undefined || compareQuantity(lim, req) !== 0) {
+      if (lim === undefined || lim.cmp(req) !== 0) {
         guaranteed = false;
         break;
       }
