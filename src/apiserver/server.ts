@@ -21,7 +21,16 @@ import { nameValidatorFor, strategyFor } from './registry/strategies/registry.js
 import { parseResourceRequest, type ResourceRequest } from './request_info.js';
 import { negotiateObjectForm, parseIncludeObject, toPartialObjectMetadata, toPartialObjectMetadataList, toTable, type ObjectForm } from './table.js';
 import { apiserverDefaults } from './defaults.js';
-import { PROTOBUF_CONTENT_TYPE, ProtobufDecodeError, decodeObject, isProtobuf } from '../api/protobuf/codec.js';
+import {
+  PROTOBUF_CONTENT_TYPE,
+  PROTOBUF_WATCH_CONTENT_TYPE,
+  ProtobufDecodeError,
+  ProtobufEncodeError,
+  decodeObject,
+  encodeObject,
+  encodeWatchEvent,
+  isProtobuf,
+} from '../api/protobuf/codec.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -170,41 +179,45 @@ export class ApiServer {
       throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
     }
     const dryRun = parseDryRun(q);
-    if (sub === 'scale') return this.scale(req, res, store, ns, info, dryRun);
-    // kubectl get asks for a server-side Table; other clients for the object, or for metadata only.
-    const form = info.verb === 'get' || info.verb === 'list' || info.verb === 'watch' ? negotiateObjectForm(req.headers.accept) : undefined;
-    if (form?.as === 'NotAcceptable') throw notAcceptable(['application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io']);
+    // kubectl get asks for a server-side Table; client-go for protobuf; others for JSON.
+    const negotiated = negotiateObjectForm(req.headers.accept, { protobuf: true });
+    if (negotiated.as === 'NotAcceptable') throw notAcceptable(ACCEPTED_RESPONSE_TYPES);
+    const reads = info.verb === 'get' || info.verb === 'list' || info.verb === 'watch';
+    const form: ObjectForm = reads || negotiated.as === 'Object' ? negotiated : { as: 'Object', mediaType: 'application/json' };
+    const protobuf = form.as === 'Object' && form.mediaType === PROTOBUF_CONTENT_TYPE;
+    const send = (code: number, body: unknown): void => sendObject(res, code, body, protobuf);
+    if (sub === 'scale') return this.scale(req, store, ns, info, dryRun, send);
     const includeObject = parseIncludeObject(q.get('includeObject'));
     if (includeObject === undefined) throw badRequest(`includeObject: Unsupported value: "${q.get('includeObject')}": supported values: "None", "Metadata", "Object"`);
     switch (info.verb) {
       case 'get': {
         const obj = await store.get(ns, info.name);
-        if (!form || form.as === 'Object') return sendJson(res, 200, obj);
+        if (form.as === 'Object') return send(200, obj);
         if (form.as === 'Table') {
           return sendJson(res, 200, toTable(r, [obj], { includeObject, version: form.version, listMeta: { resourceVersion: obj.metadata?.resourceVersion } }), form.contentType);
         }
         if (form.as === 'PartialObjectMetadata') return sendJson(res, 200, toPartialObjectMetadata(obj, { version: form.version }), form.contentType);
-        throw notAcceptable(['application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io']);
+        throw notAcceptable(ACCEPTED_RESPONSE_TYPES);
       }
       case 'list': {
         const list = await store.list(ns, listOptions(q));
         const listMeta = { resourceVersion: list.resourceVersion, continue: list.continue };
-        if (!form || form.as === 'Object') return sendJson(res, 200, listBody(r, list));
+        if (form.as === 'Object') return send(200, listBody(r, list));
         if (form.as === 'Table') return sendJson(res, 200, toTable(r, list.items, { includeObject, version: form.version, listMeta }), form.contentType);
         if (form.as === 'PartialObjectMetadataList') return sendJson(res, 200, toPartialObjectMetadataList(list.items, { listMeta, version: form.version }), form.contentType);
-        throw notAcceptable(['application/json', 'application/json;as=Table;v=v1;g=meta.k8s.io']);
+        throw notAcceptable(ACCEPTED_RESPONSE_TYPES);
       }
       case 'watch':
         return this.watch(req, res, store, ns, info, q, form, includeObject);
       case 'create': {
         if (info.name) throw methodNotSupported(gr, 'create');
         const obj = await this.decodeObject(req, res, r, q);
-        return sendJson(res, 201, await store.create(ns, obj, { dryRun }));
+        return send(201, await store.create(ns, obj, { dryRun }));
       }
       case 'update': {
         const obj = await this.decodeObject(req, res, r, q);
         const { object, created } = await store.update(ns, info.name, obj, { dryRun, subresource: sub === 'status' ? 'status' : undefined });
-        return sendJson(res, created ? 201 : 200, object);
+        return send(created ? 201 : 200, object);
       }
       case 'patch': {
         const ct = mediaType(req.headers['content-type']);
@@ -228,35 +241,42 @@ export class ApiServer {
           },
           { dryRun, subresource: sub === 'status' ? 'status' : undefined },
         );
-        return sendJson(res, 200, object);
+        return send(200, object);
       }
       case 'delete': {
         const options = await deleteOptions(req, q);
         const { object, deleted } = await store.delete(ns, info.name, options, { dryRun });
-        return sendJson(res, deleted ? 200 : 202, object);
+        return send(deleted ? 200 : 202, object);
       }
       case 'deletecollection': {
         if (!r.verbs.includes('deletecollection')) throw methodNotSupported(gr, 'deletecollection');
         const options = await deleteOptions(req, q);
-        return sendJson(res, 200, listBody(r, await store.deleteCollection(ns, listOptions(q), options, { dryRun })));
+        return send(200, listBody(r, await store.deleteCollection(ns, listOptions(q), options, { dryRun })));
       }
     }
   }
 
   /** GET, PUT and PATCH of the scale subresource. */
-  private async scale(req: IncomingMessage, res: ServerResponse, store: GenericStore, ns: string, info: ResourceRequest, dryRun: boolean): Promise<void> {
+  private async scale(
+    req: IncomingMessage,
+    store: GenericStore,
+    ns: string,
+    info: ResourceRequest,
+    dryRun: boolean,
+    send: (code: number, body: unknown) => void,
+  ): Promise<void> {
     switch (info.verb) {
       case 'get':
-        return sendJson(res, 200, await getScale(store, ns, info.name));
+        return send(200, await getScale(store, ns, info.name));
       case 'update': {
         const body = parseJson((await readBody(req)).toString('utf8'));
-        return sendJson(res, 200, await updateScale(store, ns, info.name, () => body, { dryRun }));
+        return send(200, await updateScale(store, ns, info.name, () => body, { dryRun }));
       }
       case 'patch': {
         const type = PATCH_CONTENT_TYPES[mediaType(req.headers['content-type'])];
         if (!type) throw new ApiError({ code: 415, reason: 'UnsupportedMediaType', message: `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).join(', ')}` });
         const patch = parseJson((await readBody(req)).toString('utf8'));
-        return sendJson(res, 200, await updateScale(store, ns, info.name, (cur) => applyPatch(type, cur, patch), { dryRun }));
+        return send(200, await updateScale(store, ns, info.name, (cur) => applyPatch(type, cur, patch), { dryRun }));
       }
       default:
         throw methodNotSupported({ group: store.resource.group, resource: `${store.resource.plural}/scale` }, info.verb);
@@ -307,11 +327,20 @@ export class ApiServer {
     ns: string,
     info: ResourceRequest,
     q: URLSearchParams,
-    form: ObjectForm | undefined,
+    form: ObjectForm,
     includeObject: 'None' | 'Metadata' | 'Object',
   ): Promise<void> {
+    const protobuf = form.as === 'Object' && form.mediaType === PROTOBUF_CONTENT_TYPE;
+    const streamType = protobuf ? PROTOBUF_WATCH_CONTENT_TYPE : 'application/json';
     const ac = new AbortController();
     this.watches.add(ac);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      clearInterval(bookmarkTimer);
+      res.off('close', onClose);
+      this.watches.delete(ac);
+      ac.abort();
+    };
     const timeoutSeconds = q.get('timeoutSeconds');
     const timeoutMs = timeoutSeconds ? Math.max(0, Number(timeoutSeconds)) * 1000 : apiserverDefaults.watchTimeoutMs * (1 + Math.random());
     const timer = setTimeout(() => ac.abort(), timeoutMs);
@@ -321,69 +350,71 @@ export class ApiServer {
     let lastRv = '';
     let bookmarkTimer: NodeJS.Timeout | undefined;
     const fieldSelector = [q.get('fieldSelector') ?? '', info.name ? `metadata.name=${info.name}` : ''].filter(Boolean).join(',');
-    const events = store.watch(
-      ns,
-      {
-        labelSelector: q.get('labelSelector') ?? undefined,
-        fieldSelector: fieldSelector || undefined,
-        resourceVersion: q.get('resourceVersion') ?? undefined,
-        resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
-        sendInitialEvents: q.has('sendInitialEvents') ? q.get('sendInitialEvents') === 'true' : undefined,
-      },
-      ac.signal,
-    );
-    const write = (line: string): void => {
-      res.write(`${line}\n`);
+    const watchOptions = {
+      labelSelector: q.get('labelSelector') ?? undefined,
+      fieldSelector: fieldSelector || undefined,
+      resourceVersion: q.get('resourceVersion') ?? undefined,
+      resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+      sendInitialEvents: q.has('sendInitialEvents') ? q.get('sendInitialEvents') === 'true' : undefined,
     };
     try {
-      let first = true;
+      // Bad parameters are a plain 400 before the stream starts; after it starts, errors travel as ERROR events.
+      store.checkWatchOptions(watchOptions);
+    } catch (err) {
+      cleanup();
+      throw err;
+    }
+    const events = store.watch(ns, watchOptions, ac.signal);
+    /** One event: a JSON line, or a length-prefixed protobuf frame. */
+    const frame = (type: string, object: unknown): string | Buffer =>
+      protobuf ? encodeWatchEvent(type, object as Record<string, unknown>) : `${JSON.stringify({ type, object })}\n`;
+    const write = (type: string, object: unknown): void => {
+      res.write(frame(type, object));
+    };
+    // Headers leave at once, as upstream: a client waiting for the response must not wait for an event.
+    res.writeHead(200, { 'Content-Type': streamType, 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    res.flushHeaders();
+    if (bookmarks) {
+      bookmarkTimer = setInterval(() => {
+        if (lastRv) write('BOOKMARK', { kind: store.resource.kind, apiVersion: groupVersionString(store.resource.group, store.resource.version), metadata: { resourceVersion: lastRv } });
+      }, this.options.bookmarkIntervalMs ?? apiserverDefaults.bookmarkIntervalMs);
+      bookmarkTimer.unref();
+    }
+    try {
       let firstTable = true;
       for await (const batch of events) {
-        if (first) {
-          res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
-          first = false;
-          if (bookmarks) {
-            bookmarkTimer = setInterval(() => {
-              if (lastRv) write(JSON.stringify({ type: 'BOOKMARK', object: { kind: store.resource.kind, apiVersion: groupVersionString(store.resource.group, store.resource.version), metadata: { resourceVersion: lastRv } } }));
-            }, this.options.bookmarkIntervalMs ?? apiserverDefaults.bookmarkIntervalMs);
-            bookmarkTimer.unref();
-          }
-        }
         // One write per batch: a commit's events leave in one chunk.
-        let chunk = '';
+        const parts: Array<string | Buffer> = [];
         for (const ev of batch) {
           if (ev.type === 'BOOKMARK' && !bookmarks) continue;
           lastRv = ev.object.metadata?.resourceVersion ?? lastRv;
-          if (form && form.as !== 'Object' && form.as !== 'NotAcceptable' && ev.type !== 'BOOKMARK') {
+          if (form.as !== 'Object' && form.as !== 'NotAcceptable' && ev.type !== 'BOOKMARK') {
             // Tables in a watch: one row per event, the column definitions only on the first.
             const object =
               form.as === 'Table'
                 ? toTable(store.resource, [ev.object], { includeObject, version: form.version, noHeaders: !firstTable, listMeta: { resourceVersion: lastRv } })
                 : toPartialObjectMetadata(ev.object, { version: form.version });
             firstTable = false;
-            chunk += `${JSON.stringify({ type: ev.type, object })}\n`;
+            parts.push(frame(ev.type, object));
+          } else if (ev.line && !protobuf) {
+            parts.push(`${ev.line}\n`);
           } else {
-            chunk += `${ev.line ?? JSON.stringify({ type: ev.type, object: ev.object })}\n`;
+            parts.push(frame(ev.type, ev.object));
           }
         }
-        if (chunk) res.write(chunk);
+        const chunk = protobuf ? Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))) : parts.join('');
+        if (chunk.length > 0) res.write(chunk);
       }
-      if (first && !res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     } catch (err) {
       if (!ac.signal.aborted) {
         // Errors after the stream starts (a compacted revision, a slow watcher) travel as an
         // ERROR event carrying a Status, which is how clients learn to relist.
         const status = (isApiError(err) ? err : internalError(err)).toStatus();
         if (!isApiError(err)) this.options.onInternalError?.(err);
-        if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
-        write(JSON.stringify({ type: 'ERROR', object: status }));
+        write('ERROR', status);
       }
     } finally {
-      clearTimeout(timer);
-      clearInterval(bookmarkTimer);
-      res.off('close', onClose);
-      this.watches.delete(ac);
-      ac.abort();
+      cleanup();
       res.end();
     }
   }
@@ -424,6 +455,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) }).end(text);
+}
+
+/** The types a resource response can take, for 406 messages. */
+const ACCEPTED_RESPONSE_TYPES = ['application/json', 'application/yaml', PROTOBUF_CONTENT_TYPE, 'application/json;as=Table;v=v1;g=meta.k8s.io'];
+
+/** An API object in protobuf when the client prefers it and the codec knows the kind; JSON otherwise. */
+function sendObject(res: ServerResponse, code: number, body: unknown, protobuf: boolean): void {
+  if (protobuf) {
+    let bytes: Buffer | undefined;
+    try {
+      bytes = encodeObject(body as Record<string, unknown>);
+    } catch (err) {
+      if (!(err instanceof ProtobufEncodeError)) throw err;
+    }
+    if (bytes) {
+      res.writeHead(code, { 'Content-Type': PROTOBUF_CONTENT_TYPE, 'Content-Length': bytes.length }).end(bytes);
+      return;
+    }
+  }
+  sendJson(res, code, body);
 }
 
 function sendDocument(res: ServerResponse, doc: { body: string; etag: string }): void {

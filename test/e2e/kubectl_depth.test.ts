@@ -1,6 +1,7 @@
 // kubectl depth (issue 5, in progress): protobuf create bodies, server-side tables, scale, describe.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { decodeObject, decodeWatchEvent } from '../../src/api/protobuf/codec.js';
 import { Cluster, e2eSkipReason } from './harness.js';
 
 const skip = e2eSkipReason();
@@ -79,6 +80,38 @@ describe('kubectl depth', { skip }, () => {
     assert.equal(negative.status, 422);
     const noScale = await c.request('GET', '/api/v1/namespaces/depth/configmaps/c/scale');
     assert.equal(noScale.status, 404);
+  });
+
+  test('responses and watch streams in protobuf when the client prefers it', async () => {
+    const accept = { Accept: 'application/vnd.kubernetes.protobuf, application/json' };
+    const get = await fetch(`${c.url}/api/v1/namespaces/depth/configmaps/c`, { headers: accept });
+    assert.equal(get.headers.get('content-type'), 'application/vnd.kubernetes.protobuf');
+    const decoded = decodeObject(new Uint8Array(await get.arrayBuffer()));
+    assert.equal(decoded.kind, 'ConfigMap');
+    assert.deepEqual((decoded.object as { data: Record<string, string> }).data, { a: 'b' });
+    const list = await fetch(`${c.url}/api/v1/namespaces/depth/configmaps`, { headers: accept });
+    assert.equal(decodeObject(new Uint8Array(await list.arrayBuffer())).kind, 'ConfigMapList');
+    // A watch: length-prefixed frames, each a WatchEvent.
+    const rv = (decoded.object as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const ac = new AbortController();
+    const w = await fetch(`${c.url}/api/v1/namespaces/depth/configmaps?watch=true&resourceVersion=${rv}`, { headers: accept, signal: ac.signal });
+    assert.equal(w.headers.get('content-type'), 'application/vnd.kubernetes.protobuf;stream=watch');
+    const patched = c.kubectl(['patch', 'configmap', 'c', '-n', 'depth', '--type=merge', '-p', '{"data":{"a":"z"}}']);
+    assert.equal(patched.code, 0, patched.stderr);
+    const reader = w.body!.getReader();
+    let buf = Buffer.alloc(0);
+    while (buf.length < 4 || buf.length < 4 + buf.readUInt32BE(0)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf = Buffer.concat([buf, Buffer.from(value)]);
+    }
+    ac.abort();
+    const ev = decodeWatchEvent(buf.subarray(0, 4 + buf.readUInt32BE(0)));
+    assert.equal(ev.type, 'MODIFIED');
+    assert.deepEqual((ev.object as { data: Record<string, string> }).data, { a: 'z' });
+    // Kinds the codec does not know fall back to JSON rather than failing.
+    const table = await fetch(`${c.url}/api/v1/namespaces/depth/configmaps`, { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+    assert.equal(table.headers.get('content-type'), 'application/json;as=Table;v=v1;g=meta.k8s.io');
   });
 
   test('kubectl describe works for a deployment, a pod and a namespace', () => {

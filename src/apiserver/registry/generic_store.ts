@@ -558,6 +558,12 @@ export class GenericStore {
    * objects as ADDED, then changes; with a resourceVersion, the changes after it. Selectors turn
    * an object moving out of (into) the selection into DELETED (ADDED).
    */
+  /** Throws the 400 a watch with these parameters would meet, before any stream starts. */
+  checkWatchOptions(opts: WatchOptions): void {
+    filterFor(this.strategy, opts);
+    parseResourceVersion(opts.resourceVersion);
+  }
+
   async *watch(ns: string, opts: WatchOptions, signal: AbortSignal): AsyncGenerator<ObjectEvent[]> {
     const filter = filterFor(this.strategy, opts);
     const rv = parseResourceVersion(opts.resourceVersion);
