@@ -1,8 +1,10 @@
 // kubectl depth (issue 5, in progress): protobuf create bodies, server-side tables, scale, describe.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeObject, decodeWatchEvent } from '../../src/api/protobuf/codec.js';
-import { Cluster, e2eSkipReason } from './harness.js';
+import { Cluster, e2eSkipReason, eventually } from './harness.js';
 
 const skip = e2eSkipReason();
 if (skip) console.log(`# skipping kubectl depth e2e: ${skip}`);
@@ -112,6 +114,62 @@ describe('kubectl depth', { skip }, () => {
     // Kinds the codec does not know fall back to JSON rather than failing.
     const table = await fetch(`${c.url}/api/v1/namespaces/depth/configmaps`, { headers: { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
     assert.equal(table.headers.get('content-type'), 'application/json;as=Table;v=v1;g=meta.k8s.io');
+  });
+
+  test('client-side apply: unchanged on repeat, strategic merge keeps other containers, diff, server dry-run', () => {
+    const file = join(c.dir, 'app.yaml');
+    const manifest = (image: string): string => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app, namespace: depth}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      containers:
+      - {name: main, image: "${image}"}
+      - {name: side, image: busybox, command: [sleep, "3600"]}
+`;
+    writeFileSync(file, manifest('nginx:1.27'));
+    assert.match(c.kubectl(['apply', '-f', file]).stdout, /deployment\.apps\/app created/);
+    assert.match(c.kubectl(['apply', '-f', file]).stdout, /deployment\.apps\/app unchanged/);
+    // Another writer adds what the manifest does not mention (an env var on the sidecar, a third
+    // container); apply of a new main image must keep those, as the three-way merge does.
+    const p = c.kubectl([
+      'patch', 'deployment', 'app', '-n', 'depth', '--type=strategic', '-p',
+      '{"spec":{"template":{"spec":{"containers":[{"name":"side","env":[{"name":"MODE","value":"x"}]},{"name":"extra","image":"alpine"}]}}}}',
+    ]);
+    assert.equal(p.code, 0, p.stderr);
+    writeFileSync(file, manifest('nginx:1.28'));
+    const diff = c.kubectl(['diff', '-f', file]);
+    assert.equal(diff.code, 1, 'diff exits 1 when there are differences');
+    assert.match(diff.stdout, /^-\s+- image: nginx:1\.27$/m);
+    assert.match(diff.stdout, /^\+\s+- image: nginx:1\.28$/m);
+    const dry = c.kubectl(['apply', '-f', file, '--dry-run=server']);
+    assert.match(dry.stdout, /configured \(server dry run\)/);
+    const images = (): string => c.kubectl(['get', 'deployment', 'app', '-n', 'depth', '-o', 'jsonpath={.spec.template.spec.containers[*].image}']).stdout;
+    assert.equal(images(), 'nginx:1.27 busybox alpine', 'server dry run stored nothing');
+    assert.match(c.kubectl(['apply', '-f', file]).stdout, /deployment\.apps\/app configured/);
+    assert.equal(images(), 'nginx:1.28 busybox alpine');
+    const env = c.kubectl(['get', 'deployment', 'app', '-n', 'depth', '-o', 'jsonpath={.spec.template.spec.containers[1].env[0].value}']);
+    assert.equal(env.stdout, 'x');
+  });
+
+  test('kubectl wait for a condition and for deletion', async () => {
+    c.kubectl(['create', 'configmap', 'doomed', '-n', 'depth']);
+    const waiter = c.kubectlAsync(['wait', '--for=delete', 'configmap/doomed', '-n', 'depth', '--timeout=20s']);
+    await new Promise((r) => setTimeout(r, 500));
+    c.kubectl(['delete', 'configmap', 'doomed', '-n', 'depth', '--wait=false']);
+    await eventually(() => waiter.output().includes('condition met'), 20_000, 'wait --for=delete');
+    // A condition set through the status subresource, as a controller would.
+    const cond = c.kubectlAsync(['wait', '--for=condition=Available', 'deployment/app', '-n', 'depth', '--timeout=20s']);
+    await new Promise((r) => setTimeout(r, 500));
+    const cur = (await c.request('GET', '/apis/apps/v1/namespaces/depth/deployments/app')).body as Record<string, unknown>;
+    const withStatus = { ...cur, status: { conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'ok' }] } };
+    const put = await c.request('PUT', '/apis/apps/v1/namespaces/depth/deployments/app/status', withStatus);
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await eventually(() => cond.output().includes('condition met'), 20_000, 'wait --for=condition=Available');
   });
 
   test('kubectl describe works for a deployment, a pod and a namespace', () => {
