@@ -159,24 +159,24 @@ export class ApiServer {
       const list = apiResourceList(parts[1]!, parts[2]!);
       if (list) return sendJson(res, 200, list);
     }
-    throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+    throw noSuchPath();
   }
 
   private async resource(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, q: URLSearchParams): Promise<void> {
     const r = lookupResource(info.group, info.version, info.resource);
     const store = r && this.store(info.group, info.version, info.resource);
     if (!r || !store) {
-      throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+      throw noSuchPath();
     }
     const gr = { group: r.group, resource: r.plural };
     if (!r.namespaced && info.namespace) {
-      throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+      throw noSuchPath();
     }
     const ns = info.namespace;
     const sub = info.subresource;
     const subOk = (sub === 'status' && store.strategy.hasStatus) || (r.kind === 'Namespace' && sub === 'finalize') || (sub === 'scale' && r.subresources.some((x) => x.name === 'scale'));
     if (sub && !subOk) {
-      throw new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+      throw noSuchPath();
     }
     const dryRun = parseDryRun(q);
     // kubectl get asks for a server-side Table; client-go for protobuf; others for JSON.
@@ -223,11 +223,7 @@ export class ApiServer {
         const ct = mediaType(req.headers['content-type']);
         const type = PATCH_CONTENT_TYPES[ct];
         if (!type) {
-          throw new ApiError({
-            code: 415,
-            reason: 'UnsupportedMediaType',
-            message: `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).join(', ')}`,
-          });
+          throw unsupportedPatchType();
         }
         const patch = parseJson((await readBody(req)).toString('utf8'));
         const { object } = await store.update(
@@ -274,7 +270,7 @@ export class ApiServer {
       }
       case 'patch': {
         const type = PATCH_CONTENT_TYPES[mediaType(req.headers['content-type'])];
-        if (!type) throw new ApiError({ code: 415, reason: 'UnsupportedMediaType', message: `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).join(', ')}` });
+        if (!type) throw unsupportedPatchType();
         const patch = parseJson((await readBody(req)).toString('utf8'));
         return send(200, await updateScale(store, ns, info.name, (cur) => applyPatch(type, cur, patch), { dryRun }));
       }
@@ -455,6 +451,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) }).end(text);
+}
+
+/** 404 for a path that names no resource or document, as upstream words it. */
+function noSuchPath(): ApiError {
+  return new ApiError({ code: 404, reason: 'NotFound', message: 'the server could not find the requested resource', details: {} });
+}
+
+function unsupportedPatchType(): ApiError {
+  return new ApiError({
+    code: 415,
+    reason: 'UnsupportedMediaType',
+    message: `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).join(', ')}`,
+  });
 }
 
 /** The types a resource response can take, for 406 messages. */

@@ -213,3 +213,12 @@ test('list at an exact compacted resourceVersion is 410, a future one 504', asyn
   assert.equal((await apiError(store.list('default', { resourceVersion: String(revision + 50) }))).code, 504);
   assert.equal((await apiError(store.list('default', { resourceVersion: 'x1' }))).code, 400);
 });
+
+test('a strategy with ttlSeconds stores objects with a lease (Events expire after an hour)', async () => {
+  const events = lookupResource('', 'v1', 'events')!;
+  const { store, backend } = setup({ ttlSeconds: 3600 }, events);
+  const before = Date.now();
+  await store.create('default', { metadata: { name: 'e1' }, involvedObject: { kind: 'Pod', name: 'p' }, reason: 'Test' });
+  const { kv } = await backend.get(`${store.prefix}default/e1`);
+  assert.ok(kv && kv.expiresAt >= before + 3_600_000 && kv.expiresAt <= Date.now() + 3_600_000, `expiresAt ${kv?.expiresAt}`);
+});
