@@ -13,6 +13,7 @@ import { fieldValidationProblems, strictDecodingMessage } from '../api/schema_ch
 import type { Backend } from '../storage/backend.js';
 import { apiGroup, apiResourceList, discoveryResponse, versionInfo } from './discovery.js';
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from './openapi.js';
+import { OPENAPI_V2_PROTOBUF_CONTENT_TYPE, negotiateOpenAPIV2, openapiV2ProtobufDocument } from '../api/protobuf/openapi_v2.js';
 import { PATCH_CONTENT_TYPES, applyPatch } from './patch.js';
 import { GenericStore, type KubeObjectList, type ListOptions } from './registry/generic_store.js';
 import type { KubeObject } from './registry/strategy.js';
@@ -135,9 +136,18 @@ export class ApiServer {
         res.writeHead(d.status, { 'Content-Type': d.contentType, ETag: d.etag, Vary: 'Accept' }).end(d.body);
         return;
       }
-      case '/openapi/v2':
+      case '/openapi/v2': {
+        // kubectl before 1.27 and older client-go programs ask for the gnostic protobuf form.
+        const as = negotiateOpenAPIV2(req.headers.accept);
+        if (as === undefined) throw notAcceptable(['application/json', OPENAPI_V2_PROTOBUF_CONTENT_TYPE]);
+        if (as === 'protobuf') {
+          const doc = openapiV2ProtobufDocument();
+          res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF_CONTENT_TYPE, ETag: doc.etag, 'Content-Length': doc.body.length }).end(doc.body);
+          return;
+        }
         sendDocument(res, openapiV2());
         return;
+      }
       case '/openapi/v3':
         sendDocument(res, openapiV3Root());
         return;
