@@ -15,7 +15,10 @@ import { apiGroup, apiResourceList, discoveryResponse, versionInfo } from './dis
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from './openapi.js';
 import { OPENAPI_V2_PROTOBUF_CONTENT_TYPE, negotiateOpenAPIV2, openapiV2ProtobufDocument } from '../api/protobuf/openapi_v2.js';
 import { PATCH_CONTENT_TYPES, applyPatch } from './patch.js';
-import { GenericStore, type KubeObjectList, type ListOptions } from './registry/generic_store.js';
+import { managerFromUserAgent, validatePatchOptions } from './apply/index.js';
+
+const APPLY_PATCH_TYPE = 'application/apply-patch+yaml';
+import { GenericStore, type KubeObjectList, type ListOptions, type WriteOptions } from './registry/generic_store.js';
 import type { KubeObject } from './registry/strategy.js';
 import { getScale, updateScale } from './registry/scale.js';
 import { nameValidatorFor, strategyFor } from './registry/strategies/registry.js';
@@ -196,7 +199,7 @@ export class ApiServer {
     const form: ObjectForm = reads || negotiated.as === 'Object' ? negotiated : { as: 'Object', mediaType: 'application/json' };
     const protobuf = form.as === 'Object' && form.mediaType === PROTOBUF_CONTENT_TYPE;
     const send = (code: number, body: unknown): void => sendObject(res, code, body, protobuf);
-    if (sub === 'scale') return this.scale(req, store, ns, info, dryRun, send);
+    if (sub === 'scale') return this.scale(req, store, ns, info, { dryRun, fieldManager: this.fieldManager(req, q, info.verb === 'patch' ? 'patch' : 'write'), managedSubresource: 'scale' }, send);
     const includeObject = parseIncludeObject(q.get('includeObject'));
     if (includeObject === undefined) throw badRequest(`includeObject: Unsupported value: "${q.get('includeObject')}": supported values: "None", "Metadata", "Object"`);
     switch (info.verb) {
@@ -221,20 +224,32 @@ export class ApiServer {
         return this.watch(req, res, store, ns, info, q, form, includeObject);
       case 'create': {
         if (info.name) throw methodNotSupported(gr, 'create');
+        const fieldManager = this.fieldManager(req, q, 'write');
         const obj = await this.decodeObject(req, res, r, q);
-        return send(201, await store.create(ns, obj, { dryRun }));
+        return send(201, await store.create(ns, obj, { dryRun, fieldManager }));
       }
       case 'update': {
+        const fieldManager = this.fieldManager(req, q, 'write');
         const obj = await this.decodeObject(req, res, r, q);
-        const { object, created } = await store.update(ns, info.name, obj, { dryRun, subresource: sub === 'status' ? 'status' : undefined });
+        const { object, created } = await store.update(ns, info.name, obj, { dryRun, fieldManager, subresource: sub === 'status' ? 'status' : undefined });
         return send(created ? 201 : 200, object);
       }
       case 'patch': {
         const ct = mediaType(req.headers['content-type']);
-        const type = PATCH_CONTENT_TYPES[ct];
-        if (!type) {
-          throw unsupportedPatchType();
+        const subresource = sub === 'status' ? 'status' : undefined;
+        if (ct === APPLY_PATCH_TYPE) {
+          // Server-side apply: the body is the applier's whole intent, in YAML or JSON.
+          const fieldManager = this.fieldManager(req, q, 'apply');
+          const applied = parseYaml((await readBody(req)).toString('utf8'));
+          if (typeof applied !== 'object' || applied === null || Array.isArray(applied)) throw badRequest('the body of the request was in an unknown format');
+          this.checkFields(res, r, applied, q, undefined);
+          const force = q.get('force') === 'true';
+          const { object, created } = await store.apply(ns, info.name, applied as KubeObject, { dryRun, fieldManager, force, subresource });
+          return send(created ? 201 : 200, object);
         }
+        const type = PATCH_CONTENT_TYPES[ct];
+        if (!type) throw unsupportedPatchType();
+        const fieldManager = this.fieldManager(req, q, 'patch');
         const patch = parseJson((await readBody(req)).toString('utf8'));
         const { object } = await store.update(
           ns,
@@ -245,7 +260,7 @@ export class ApiServer {
             this.checkFields(res, r, patched, q, undefined);
             return patched as KubeObject;
           },
-          { dryRun, subresource: sub === 'status' ? 'status' : undefined },
+          { dryRun, fieldManager, subresource },
         );
         return send(200, object);
       }
@@ -268,7 +283,7 @@ export class ApiServer {
     store: GenericStore,
     ns: string,
     info: ResourceRequest,
-    dryRun: boolean,
+    opts: WriteOptions,
     send: (code: number, body: unknown) => void,
   ): Promise<void> {
     switch (info.verb) {
@@ -276,17 +291,33 @@ export class ApiServer {
         return send(200, await getScale(store, ns, info.name));
       case 'update': {
         const body = parseJson((await readBody(req)).toString('utf8'));
-        return send(200, await updateScale(store, ns, info.name, () => body, { dryRun }));
+        return send(200, await updateScale(store, ns, info.name, () => body, opts));
       }
       case 'patch': {
         const type = PATCH_CONTENT_TYPES[mediaType(req.headers['content-type'])];
         if (!type) throw unsupportedPatchType();
         const patch = parseJson((await readBody(req)).toString('utf8'));
-        return send(200, await updateScale(store, ns, info.name, (cur) => applyPatch(type, cur, patch), { dryRun }));
+        return send(200, await updateScale(store, ns, info.name, (cur) => applyPatch(type, cur, patch), opts));
       }
       default:
         throw methodNotSupported({ group: store.resource.group, resource: `${store.resource.plural}/scale` }, info.verb);
     }
+  }
+
+  /**
+   * The field manager of a write: `?fieldManager=`, else named from the User-Agent as upstream
+   * does. Apply requires one explicitly; `force` belongs to apply only.
+   */
+  private fieldManager(req: IncomingMessage, q: URLSearchParams, kind: 'apply' | 'patch' | 'write'): string {
+    const given = q.get('fieldManager') ?? undefined;
+    const err = validatePatchOptions({
+      apply: kind === 'apply',
+      fieldManager: kind === 'apply' ? given : (given ?? ''),
+      // `force` is a PatchOptions field; creates and updates ignore it, as upstream's options do.
+      force: kind === 'write' ? undefined : (q.get('force') ?? undefined),
+    });
+    if (err) throw err;
+    return given ?? managerFromUserAgent(req.headers['user-agent']);
   }
 
   /** Reads and decodes a JSON or YAML object body, applying fieldValidation. */
@@ -472,7 +503,7 @@ function unsupportedPatchType(): ApiError {
   return new ApiError({
     code: 415,
     reason: 'UnsupportedMediaType',
-    message: `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_CONTENT_TYPES).join(', ')}`,
+    message: `the body of the request was in an unknown format - accepted media types include: ${[...Object.keys(PATCH_CONTENT_TYPES), APPLY_PATCH_TYPE].join(', ')}`,
   });
 }
 

@@ -39,6 +39,7 @@ import { apiserverDefaults } from '../defaults.js';
 import { type ObjectFilter, filterFor, type ListSelectors } from './filter.js';
 import type { KubeObject, MutableMeta, Strategy, StrategyContext } from './strategy.js';
 import { WatchCache } from './watch_cache.js';
+import { computeUpdateManagedFields, serverSideApply } from '../apply/index.js';
 
 export interface ListOptions extends ListSelectors {
   limit?: number;
@@ -55,6 +56,15 @@ export interface KubeObjectList {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /**
+   * The field manager of this write (`?fieldManager=`, or named from the User-Agent). When set,
+   * the object's managedFields record what this manager changed, as upstream.
+   */
+  fieldManager?: string;
+  /** The subresource the write came through, for managedFields (`status`, `scale`). */
+  managedSubresource?: string;
+  /** managedFields were computed by the caller already (server-side apply). */
+  managedFieldsDone?: boolean;
 }
 
 export interface WatchOptions extends ListSelectors {
@@ -328,6 +338,7 @@ export class GenericStore {
       ...(this.strategy.validate?.(obj, ctx) ?? []),
     ];
     this.fail(errs, meta.name ?? '');
+    this.recordManagedFields(undefined, obj, opts);
     if (this.resource.namespaced) await this.ctx.checkNamespace?.(ns, this.resource, meta.name!);
     if (opts.dryRun) {
       if ((await this.backend.get(this.key(ns, meta.name!))).kv) throw alreadyExists(this.groupResource, meta.name!);
@@ -443,6 +454,7 @@ export class GenericStore {
         this.fail(errs, name);
       }
       for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) if (meta[k] === undefined) delete meta[k];
+      this.recordManagedFields(old, obj, { ...opts, managedSubresource: opts.managedSubresource ?? opts.subresource });
       // A no-op update writes nothing and keeps the resourceVersion, as upstream.
       if (jsonEqual(obj, old)) return { object: old, created: false };
       if (opts.dryRun) return { object: obj, created: false };
@@ -467,6 +479,66 @@ export class GenericStore {
         this.storageError(err, name);
       }
     }
+  }
+
+  /** Sets metadata.managedFields for a create/update by `opts.fieldManager` (no-op without one). */
+  private recordManagedFields(old: KubeObject | undefined, obj: KubeObject, opts: WriteOptions): void {
+    if (!opts.fieldManager || opts.managedFieldsDone) return;
+    const sub = opts.managedSubresource;
+    const entries = computeUpdateManagedFields({
+      old,
+      updated: obj,
+      manager: opts.fieldManager,
+      operation: 'Update',
+      apiVersion: this.apiVersion,
+      subresource: sub,
+      now: this.now(),
+      resetFields: this.resetFields(sub),
+    });
+    const meta = metaOf(obj);
+    if (entries.length > 0) meta.managedFields = entries;
+    else delete meta.managedFields;
+  }
+
+  /** Top-level fields an endpoint resets, so nobody owns them through it. */
+  private resetFields(subresource: string | undefined): string[][] | undefined {
+    if (!this.strategy.hasStatus) return undefined;
+    return subresource === 'status' ? [['spec']] : subresource ? undefined : [['status']];
+  }
+
+  /**
+   * Server-side apply (`application/apply-patch+yaml`): merges `applied` into the stored object
+   * (or creates it), with ownership and conflicts tracked per field manager.
+   */
+  async apply(ns: string, name: string, applied: KubeObject, opts: WriteOptions & { force: boolean; subresource?: 'status' }): Promise<{ object: KubeObject; created: boolean }> {
+    const manager = opts.fieldManager ?? '';
+    const run = (current: KubeObject | undefined): KubeObject =>
+      serverSideApply({
+        current,
+        applied,
+        manager,
+        force: opts.force,
+        apiVersion: this.apiVersion,
+        kind: this.resource.kind,
+        subresource: opts.subresource,
+        now: this.now(),
+        resetFields: this.resetFields(opts.subresource),
+      }).object as KubeObject;
+    const { kv } = await this.backend.get(this.key(ns, name));
+    if (!kv) {
+      if (opts.subresource) throw notFound(this.groupResource, name);
+      const obj = run(undefined);
+      const meta = metaOf(obj);
+      if (meta.name !== undefined && meta.name !== name) throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${name})`);
+      meta.name = name;
+      try {
+        return { object: await this.create(ns, obj, { ...opts, managedFieldsDone: true }), created: true };
+      } catch (err) {
+        // Someone created it meanwhile: apply to theirs.
+        if (!(err instanceof ApiError && err.code === 409)) throw err;
+      }
+    }
+    return this.update(ns, name, (current) => run(current), { ...opts, managedFieldsDone: true });
   }
 
   /** Namespaces stay while spec.finalizers is non-empty (the namespace controller empties it). */

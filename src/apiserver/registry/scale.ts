@@ -5,7 +5,7 @@
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import { badRequest, conflict, field, fieldPath, invalid } from '../../api/errors.js';
 import { fromLabelSelector, selectorFromSet } from '../../api/labels.js';
-import type { GenericStore } from './generic_store.js';
+import type { GenericStore, WriteOptions } from './generic_store.js';
 import type { KubeObject } from './strategy.js';
 
 export interface Scale {
@@ -57,7 +57,7 @@ export async function updateScale(
   ns: string,
   name: string,
   next: (current: Scale) => unknown,
-  opts: { dryRun?: boolean } = {},
+  opts: WriteOptions = {},
 ): Promise<Scale> {
   const { object } = await store.update(
     ns,
