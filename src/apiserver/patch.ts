@@ -47,9 +47,11 @@ export function mergePatch(target: Json, patch: Json): Json {
 
 function jsonPatch(target: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw badRequest('json patch must be a JSON array of operations');
-  const err = fjp.validate(patch as fjp.Operation[], structuredClone(target));
-  if (err) throw jsonPatchError(err);
+  // Both steps can throw on hostile input (a path through `__proto__`, say): that is the
+  // client's error, never a 500.
   try {
+    const err = fjp.validate(patch as fjp.Operation[], structuredClone(target));
+    if (err) throw err;
     return fjp.applyPatch(structuredClone(target), patch as fjp.Operation[], true, true).newDocument;
   } catch (e) {
     throw jsonPatchError(e);

@@ -354,7 +354,8 @@ export class ApiServer {
     const problems = fieldValidationProblems({ gvk: { group: r.group, version: r.version, kind: r.kind }, object: obj, json });
     if (problems.length === 0) return;
     if (mode === 'Strict') throw badRequest(strictDecodingMessage(problems));
-    if (!res.headersSent) res.setHeader('Warning', problems.map((p) => `299 - ${JSON.stringify(p)}`));
+    // Header values must be Latin-1: field names in other scripts are sent as \u escapes.
+    if (!res.headersSent) res.setHeader('Warning', problems.map((p) => `299 - ${JSON.stringify(p).replace(/[^\x20-\x7e]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)}`));
   }
 
   private async watch(
@@ -564,7 +565,26 @@ function tooLarge(limit: number): ApiError {
   return new ApiError({ code: 413, reason: 'RequestEntityTooLarge', message: `Request entity too large: limit is ${limit}` });
 }
 
+/** Deeper JSON than any real object is refused before parsing (recursive code downstream would overflow). */
+const MAX_JSON_DEPTH = 1000;
+
+function checkJsonDepth(text: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) throw badRequest('json: exceeded max depth');
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+}
+
 function parseJson(text: string): unknown {
+  checkJsonDepth(text);
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -582,6 +602,7 @@ function parseProtobuf(body: Buffer): unknown {
 }
 
 function parseYaml(text: string): unknown {
+  checkJsonDepth(text);
   try {
     return YAML.parse(text);
   } catch (err) {
