@@ -156,6 +156,45 @@ spec:
     assert.equal(env.stdout, 'x');
   });
 
+  test('server-side apply: managed fields, a conflicting manager, --force-conflicts, server dry run', () => {
+    const file = join(c.dir, 'ssa.yaml');
+    const manifest = (replicas: number): string => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ssa, namespace: depth}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ssa}}
+  template:
+    metadata: {labels: {app: ssa}}
+    spec:
+      containers:
+      - {name: main, image: nginx:1.27}
+`;
+    writeFileSync(file, manifest(2));
+    const first = c.kubectl(['apply', '--server-side', '-f', file]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /deployment\.apps\/ssa serverside-applied/);
+    const mf = JSON.parse(c.kubectl(['get', 'deployment', 'ssa', '-n', 'depth', '-o', 'json', '--show-managed-fields']).stdout) as {
+      metadata: { managedFields: Array<{ manager: string; operation: string; fieldsV1: Record<string, unknown> }> };
+    };
+    const applied = mf.metadata.managedFields.find((e) => e.operation === 'Apply');
+    assert.equal(applied?.manager, 'kubectl');
+    assert.ok(JSON.stringify(applied?.fieldsV1).includes('k:{\\"name\\":\\"main\\"}'), 'containers are owned by merge key');
+    // Another manager takes spec.replicas; re-applying a different value conflicts.
+    assert.equal(c.kubectl(['scale', 'deployment', 'ssa', '-n', 'depth', '--replicas=3']).code, 0);
+    writeFileSync(file, manifest(4));
+    const conflict = c.kubectl(['apply', '--server-side', '-f', file]);
+    assert.notEqual(conflict.code, 0);
+    assert.match(conflict.stderr, /Apply failed with 1 conflict: conflict with "[^"]+" with subresource "scale" using apps\/v1: \.spec\.replicas/);
+    const dry = c.kubectl(['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', file]);
+    assert.equal(dry.code, 0, dry.stderr);
+    const replicas = (): string => c.kubectl(['get', 'deployment', 'ssa', '-n', 'depth', '-o', 'jsonpath={.spec.replicas}']).stdout;
+    assert.equal(replicas(), '3', 'the dry run stored nothing');
+    const forced = c.kubectl(['apply', '--server-side', '--force-conflicts', '-f', file]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(replicas(), '4');
+  });
+
   test('kubectl wait for a condition and for deletion', async () => {
     c.kubectl(['create', 'configmap', 'doomed', '-n', 'depth']);
     const waiter = c.kubectlAsync(['wait', '--for=delete', 'configmap/doomed', '-n', 'depth', '--timeout=20s']);
