@@ -222,5 +222,16 @@ spec:
     const n = c.kubectl(['describe', 'namespace', 'depth']);
     assert.equal(n.code, 0, n.stderr);
     assert.match(n.stdout, /^Status:\s+Active$/m);
+    const node = c.kubectl(['apply', '-f', '-'], {
+      input: 'apiVersion: v1\nkind: Node\nmetadata: {name: n1, labels: {zone: a}}\nstatus:\n  capacity: {cpu: "8", memory: 32Gi, pods: "110"}\n  conditions: [{type: Ready, status: "True", reason: KubeletReady, message: ok}]\n',
+    });
+    assert.equal(node.code, 0, node.stderr);
+    const nodes = c.kubectl(['get', 'nodes', '-L', 'zone']);
+    assert.match(nodes.stdout, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION\s+ZONE$/m);
+    assert.match(nodes.stdout, /^n1\s+Ready\s+<none>\s+\d+s\s+a$/m);
+    const dn = c.kubectl(['describe', 'node', 'n1']);
+    assert.equal(dn.code, 0, dn.stderr);
+    assert.match(dn.stdout, /^Labels:\s+zone=a$/m);
+    assert.match(dn.stdout, /Ready\s+True/);
   });
 });
