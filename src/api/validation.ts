@@ -659,7 +659,9 @@ export function validateLabelSelectorRequirement(
 ): FieldError[] {
   const errs: FieldError[] = [];
   const values = req.values ?? [];
-  switch (req.operator) {
+  // Absent fields are Go's zero values ("" here): a `[null]` element decodes to an empty requirement.
+  const key = req.key ?? '';
+  switch (req.operator ?? '') {
     case 'In': case 'NotIn':
       if (values.length === 0) errs.push(field.required(path.child('values'), "must be specified when `operator` is 'In' or 'NotIn'"));
       break;
@@ -667,9 +669,9 @@ export function validateLabelSelectorRequirement(
       if (values.length > 0) errs.push(field.forbidden(path.child('values'), "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
       break;
     default:
-      if (!opts.allowUnknownOperatorInRequirement) errs.push(field.invalid(path.child('operator'), req.operator, 'not a valid selector operator'));
+      if (!opts.allowUnknownOperatorInRequirement) errs.push(field.invalid(path.child('operator'), req.operator ?? '', 'not a valid selector operator'));
   }
-  errs.push(...validateLabelName(req.key, path.child('key')));
+  errs.push(...validateLabelName(key, path.child('key')));
   if (!opts.allowInvalidLabelValueInSelector) {
     values.forEach((v, i) => {
       for (const m of isValidLabelValue(v)) errs.push(field.invalid(path.child('values').index(i), v, m));

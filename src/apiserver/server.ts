@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { ApiError, badRequest, internalError, isApiError, methodNotSupported, notAcceptable, notFound, forbidden } from '../api/errors.js';
 import { RESOURCES, groupVersionString, lookupResource, type ResourceInfo } from '../api/resources.js';
 import { fieldValidationProblems, strictDecodingMessage } from '../api/schema_check.js';
+import { decodeAgainstSchema } from '../api/schema_decode.js';
 import type { Backend } from '../storage/backend.js';
 import { apiGroup, apiResourceList, discoveryResponse, versionInfo } from './discovery.js';
 import { openapiV2, openapiV3GroupVersion, openapiV3Root } from './openapi.js';
@@ -242,9 +243,9 @@ export class ApiServer {
           const fieldManager = this.fieldManager(req, q, 'apply');
           const applied = parseYaml((await readBody(req)).toString('utf8'));
           if (typeof applied !== 'object' || applied === null || Array.isArray(applied)) throw badRequest('the body of the request was in an unknown format');
-          this.checkFields(res, r, applied, q, undefined);
+          const intent = this.admitBody(res, r, applied, q, undefined);
           const force = q.get('force') === 'true';
-          const { object, created } = await store.apply(ns, info.name, applied as KubeObject, { dryRun, fieldManager, force, subresource });
+          const { object, created } = await store.apply(ns, info.name, intent, { dryRun, fieldManager, force, subresource });
           return send(created ? 201 : 200, object);
         }
         const type = PATCH_CONTENT_TYPES[ct];
@@ -257,8 +258,7 @@ export class ApiServer {
           (current) => {
             const patched = applyPatch(type, current, patch);
             if (typeof patched !== 'object' || patched === null || Array.isArray(patched)) throw badRequest('patch result is not an object');
-            this.checkFields(res, r, patched, q, undefined);
-            return patched as KubeObject;
+            return this.admitBody(res, r, patched, q, undefined);
           },
           { dryRun, fieldManager, subresource },
         );
@@ -340,8 +340,18 @@ export class ApiServer {
       throw badRequest(`Object 'Kind' is missing in '${body.toString('utf8', 0, 100)}'`);
     }
     // Duplicate fields can only be seen in JSON text; protobuf and YAML bodies are checked as decoded.
-    this.checkFields(res, r, obj, q, text);
-    return obj as KubeObject;
+    return this.admitBody(res, r, obj, q, text);
+  }
+
+  /**
+   * What every written body goes through, as Kubernetes' decoding into typed structs does:
+   * fieldValidation reports unknown and duplicate fields (on the body as sent), then the body is
+   * decoded against the kind's schema: unknown fields pruned, nulls made zero values, and a value
+   * of the wrong type refused with 400 before any defaulting or validation code sees it.
+   */
+  private admitBody(res: ServerResponse, r: ResourceInfo, obj: unknown, q: URLSearchParams, json: string | undefined): KubeObject {
+    this.checkFields(res, r, obj, q, json);
+    return decodeAgainstSchema({ group: r.group, version: r.version, kind: r.kind }, obj, { json }).object as KubeObject;
   }
 
   /** fieldValidation=Strict rejects unknown and duplicate fields; Warn (the default) reports them. */
