@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { decodeObject, decodeWatchEvent } from '../../src/api/protobuf/codec.js';
+import { decodeObject, decodeWatchEvent, encodeObject } from '../../src/api/protobuf/codec.js';
 import { Cluster, e2eSkipReason, eventually } from './harness.js';
 
 const skip = e2eSkipReason();
@@ -209,6 +209,35 @@ spec:
     const put = await c.request('PUT', '/apis/apps/v1/namespaces/depth/deployments/app/status', withStatus);
     assert.equal(put.status, 200, JSON.stringify(put.body));
     await eventually(() => cond.output().includes('condition met'), 20_000, 'wait --for=condition=Available');
+  });
+
+  test('bad protobuf, an unknown patch directive and a mismatched apply are 4xx and store nothing', async () => {
+    const rv = async (): Promise<string> =>
+      ((await c.request('GET', '/api/v1/namespaces?limit=1')).body as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const before = await rv();
+    const post = (body: Uint8Array, ct: string): Promise<Response> =>
+      fetch(`${c.url}/api/v1/namespaces/depth/configmaps`, { method: 'POST', headers: { 'Content-Type': ct }, body });
+    const good = encodeObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pb' }, data: { a: 'b' } });
+    const wrongMagic = Buffer.from(good);
+    wrongMagic[0] = 0x6a;
+    for (const body of [wrongMagic, good.subarray(0, good.length - 3)]) {
+      const r = await post(body, 'application/vnd.kubernetes.protobuf');
+      assert.equal(r.status, 400);
+      assert.equal(((await r.json()) as { kind: string }).kind, 'Status');
+    }
+    const smp = await c.request('PATCH', '/api/v1/namespaces/depth/configmaps/c', '{"data":{"$frobnicate":"x"}}', 'application/strategic-merge-patch+json');
+    assert.equal(smp.status, 400);
+    const apply = await c.request(
+      'PATCH',
+      '/apis/apps/v1/namespaces/depth/deployments/web?fieldManager=test',
+      'apiVersion: apps/v1beta1\nkind: Deployment\nmetadata: {name: web}\n',
+      'application/apply-patch+yaml',
+    );
+    assert.equal(apply.status, 400);
+    assert.match((apply.body as { message: string }).message, /invalid object type: apps\/v1beta1, Kind=Deployment/);
+    const noManager = await c.request('PATCH', '/apis/apps/v1/namespaces/depth/deployments/web', 'apiVersion: apps/v1\nkind: Deployment\n', 'application/apply-patch+yaml');
+    assert.equal(noManager.status, 422);
+    assert.equal(await rv(), before, 'nothing was written');
   });
 
   test('kubectl describe works for a deployment, a pod and a namespace', () => {
