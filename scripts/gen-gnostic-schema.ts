@@ -20,6 +20,7 @@
 // Every message is proto3 (protobufjs' default for JSON descriptors); field names keep the .proto's snake_case.
 import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseArgs as parseCliArgs } from 'node:util';
 
 const SCALARS = new Set(['double', 'float', 'int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64',
   'fixed32', 'fixed64', 'sfixed32', 'sfixed64', 'bool', 'string', 'bytes']);
@@ -28,17 +29,11 @@ interface Field { type: string; id: number; rule?: 'repeated' }
 interface Message { fields: Record<string, Field>; oneofs?: Record<string, { oneof: string[] }> }
 
 function parseArgs(argv: string[]): { proto: string; ref: string; out: string } {
-  const opts: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i];
-    const v = argv[i + 1];
-    if (!k?.startsWith('--') || v === undefined) throw new Error(`bad argument ${k}`);
-    opts[k.slice(2)] = v;
-  }
-  if (!opts.proto) throw new Error('usage: gen-gnostic-schema --proto FILE [--ref COMMIT] [--out FILE]');
+  const { values } = parseCliArgs({ args: argv, options: { proto: { type: 'string' }, ref: { type: 'string' }, out: { type: 'string' } } });
+  if (!values.proto) throw new Error('usage: gen-gnostic-schema --proto FILE [--ref COMMIT] [--out FILE]');
   return {
-    proto: resolve(opts.proto), ref: opts.ref ?? 'unknown',
-    out: resolve(opts.out ?? 'src/api/protobuf/openapi_v2_schema.json'),
+    proto: resolve(values.proto), ref: values.ref ?? 'unknown',
+    out: resolve(values.out ?? 'src/api/protobuf/openapi_v2_schema.json'),
   };
 }
 

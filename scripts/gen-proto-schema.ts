@@ -22,6 +22,7 @@
 // a Go slice type (e.g. meta.v1.Verbs) and so is a bare JSON array of its `items`.
 import { readFileSync, readdirSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs as parseCliArgs } from 'node:util';
 
 interface Pkg { root: 'api' | 'apimachinery'; dir: string; group?: string; version?: string }
 
@@ -49,19 +50,16 @@ interface Field {
 interface Message { fields: Field[]; array?: true }
 
 function parseArgs(argv: string[]): { api: string; apimachinery: string; ref: string; out: string } {
-  const opts: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i];
-    const v = argv[i + 1];
-    if (!k?.startsWith('--') || v === undefined) throw new Error(`bad argument ${k}`);
-    opts[k.slice(2)] = v;
-  }
-  if (!opts.api || !opts.apimachinery) {
+  const { values } = parseCliArgs({
+    args: argv,
+    options: { api: { type: 'string' }, apimachinery: { type: 'string' }, ref: { type: 'string' }, out: { type: 'string' } },
+  });
+  if (!values.api || !values.apimachinery) {
     throw new Error('usage: gen-proto-schema --api DIR --apimachinery DIR [--ref TAG] [--out FILE]');
   }
   return {
-    api: resolve(opts.api), apimachinery: resolve(opts.apimachinery), ref: opts.ref ?? 'unknown',
-    out: resolve(opts.out ?? 'src/api/protobuf/schema.json'),
+    api: resolve(values.api), apimachinery: resolve(values.apimachinery), ref: values.ref ?? 'unknown',
+    out: resolve(values.out ?? 'src/api/protobuf/schema.json'),
   };
 }
 
