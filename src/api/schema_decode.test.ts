@@ -11,7 +11,6 @@ const SERVICE: GroupVersionKind = { group: '', version: 'v1', kind: 'Service' };
 const SECRET: GroupVersionKind = { group: '', version: 'v1', kind: 'Secret' };
 const CONFIGMAP: GroupVersionKind = { group: '', version: 'v1', kind: 'ConfigMap' };
 const REVISION: GroupVersionKind = { group: 'apps', version: 'v1', kind: 'ControllerRevision' };
-const CRONJOB: GroupVersionKind = { group: 'batch', version: 'v1', kind: 'CronJob' };
 const NODE: GroupVersionKind = { group: '', version: 'v1', kind: 'Node' };
 const WIDGET: GroupVersionKind = { group: 'example.com', version: 'v1', kind: 'Widget' };
 

@@ -222,7 +222,7 @@ export class ApiServer {
         throw notAcceptable(ACCEPTED_RESPONSE_TYPES);
       }
       case 'watch':
-        return this.watch(req, res, store, ns, info, q, form, includeObject);
+        return this.watch(res, store, ns, info, q, form, includeObject);
       case 'create': {
         if (info.name) throw methodNotSupported(gr, 'create');
         const fieldManager = this.fieldManager(req, q, 'write');
@@ -369,7 +369,6 @@ export class ApiServer {
   }
 
   private async watch(
-    req: IncomingMessage,
     res: ServerResponse,
     store: GenericStore,
     ns: string,

@@ -318,7 +318,7 @@ function mergeList(t: TypeNode & { kind: 'list' }, l: Json[], r: Json[]): Json[]
   let nextShared: string | undefined = shared.shift();
   const mergedFromR = new Set<string>();
   const out: Json[] = [];
-  const emit = (text: string, lv: Json | typeof DUPLICATE | undefined, rv: Json | undefined): void => {
+  const emit = (lv: Json | typeof DUPLICATE | undefined, rv: Json | undefined): void => {
     const v = walkMerge(lv === DUPLICATE ? null : lv, rv, t.elem);
     if (v !== undefined) out.push(v);
   };
@@ -329,7 +329,7 @@ function mergeList(t: TypeNode & { kind: 'list' }, l: Json[], r: Json[]): Json[]
       const lt = lpes[li]!;
       if (lt === rpes[ri]) {
         mergedFromR.add(lt);
-        emit(lt, lItems.get(lt), rItems.get(lt));
+        emit(lItems.get(lt), rItems.get(lt));
         li++;
         ri++;
         nextShared = shared.shift();
@@ -344,7 +344,7 @@ function mergeList(t: TypeNode & { kind: 'list' }, l: Json[], r: Json[]): Json[]
     if (li < lpes.length) {
       const lt = lpes[li]!;
       if (!rItems.has(lt)) {
-        emit(lt, l[lIndex[li]!], undefined);
+        emit(l[lIndex[li]!], undefined);
         li++;
         continue;
       }
@@ -353,7 +353,7 @@ function mergeList(t: TypeNode & { kind: 'list' }, l: Json[], r: Json[]): Json[]
     if (ri < rpes.length) {
       const rt = rpes[ri]!;
       mergedFromR.add(rt);
-      emit(rt, lItems.get(rt), rItems.get(rt));
+      emit(lItems.get(rt), rItems.get(rt));
       ri++;
       if (nextShared === rt) nextShared = shared.shift();
     }

@@ -15,7 +15,6 @@ import {
   conflict,
   field,
   fieldPath,
-  forbidden,
   internalError,
   invalid,
   notFound,
