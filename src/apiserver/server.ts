@@ -22,6 +22,8 @@ const APPLY_PATCH_TYPE = 'application/apply-patch+yaml';
 import { GenericStore, type KubeObjectList, type ListOptions, type WriteOptions } from './registry/generic_store.js';
 import type { KubeObject } from './registry/strategy.js';
 import { getScale, updateScale } from './registry/scale.js';
+import { bindPod, bindingCreated } from './registry/pod_binding.js';
+import { SYSTEM_PRIORITY_CLASSES, admitPodPriority } from './admission/priority.js';
 import { nameValidatorFor, strategyFor } from './registry/strategies/registry.js';
 import { parseResourceRequest, type ResourceRequest } from './request_info.js';
 import { negotiateObjectForm, parseIncludeObject, toPartialObjectMetadata, toPartialObjectMetadataList, toTable, type ObjectForm } from './table.js';
@@ -82,22 +84,30 @@ export class ApiServer {
         throw forbidden({ group: resource.group, resource: resource.plural }, name, `unable to create new content in namespace ${ns} because it is being terminated`);
       }
     };
+    const admitCreate = (r: ResourceInfo): ((obj: KubeObject) => Promise<void>) | undefined =>
+      r.group === '' && r.kind === 'Pod' ? (obj) => admitPodPriority(obj, this.store('scheduling.k8s.io', 'v1', 'priorityclasses')!) : undefined;
     for (const r of RESOURCES) {
       if (!r.listTypeName) continue; // create-only virtual resources (bindings) are handled by their parent
-      this.stores.set(storeKey(r.group, r.version, r.plural), new GenericStore(strategyFor(r), { backend: options.backend, checkNamespace, nameValidator: nameValidatorFor(r) }));
+      this.stores.set(
+        storeKey(r.group, r.version, r.plural),
+        new GenericStore(strategyFor(r), { backend: options.backend, checkNamespace, nameValidator: nameValidatorFor(r), admitCreate: admitCreate(r) }),
+      );
     }
     this.namespaces = this.stores.get(storeKey('', 'v1', 'namespaces'))!;
   }
 
-  /** Creates the namespaces every cluster has, if missing. */
+  /** Creates the namespaces and priority classes every cluster has, if missing. */
   async bootstrap(): Promise<void> {
-    for (const name of SYSTEM_NAMESPACES) {
+    const ensure = async (store: GenericStore, obj: KubeObject): Promise<void> => {
       try {
-        await this.namespaces.create('', { metadata: { name } });
+        await store.create('', obj);
       } catch (err) {
         if (!(isApiError(err) && err.code === 409)) throw err;
       }
-    }
+    };
+    for (const name of SYSTEM_NAMESPACES) await ensure(this.namespaces, { metadata: { name } });
+    const classes = this.store('scheduling.k8s.io', 'v1', 'priorityclasses')!;
+    for (const pc of SYSTEM_PRIORITY_CLASSES) await ensure(classes, { metadata: { name: pc.name }, value: pc.value, description: pc.description });
   }
 
   store(group: string, version: string, plural: string): GenericStore | undefined {
@@ -177,6 +187,14 @@ export class ApiServer {
   }
 
   private async resource(req: IncomingMessage, res: ServerResponse, info: ResourceRequest, q: URLSearchParams): Promise<void> {
+    if (info.group === '' && info.resource === 'bindings' && info.verb === 'create' && !info.name && info.namespace) {
+      // The older form of pods/binding: the pod is named by the Binding's metadata.name.
+      const binding = parseJson((await readBody(req)).toString('utf8'));
+      const name = typeof binding === 'object' && binding !== null && !Array.isArray(binding) ? (binding as { metadata?: { name?: unknown } }).metadata?.name : undefined;
+      if (typeof name !== 'string' || name === '') throw badRequest('name is required for bindings');
+      await bindPod(this.store('', 'v1', 'pods')!, info.namespace, name, binding, { dryRun: parseDryRun(q), fieldManager: this.fieldManager(req, q, 'write') });
+      return sendJson(res, 201, bindingCreated());
+    }
     const r = lookupResource(info.group, info.version, info.resource);
     const store = r && this.store(info.group, info.version, info.resource);
     if (!r || !store) {
@@ -188,7 +206,11 @@ export class ApiServer {
     }
     const ns = info.namespace;
     const sub = info.subresource;
-    const subOk = (sub === 'status' && store.strategy.hasStatus) || (r.kind === 'Namespace' && sub === 'finalize') || (sub === 'scale' && r.subresources.some((x) => x.name === 'scale'));
+    const subOk =
+      (sub === 'status' && store.strategy.hasStatus) ||
+      (r.kind === 'Namespace' && sub === 'finalize') ||
+      (sub === 'scale' && r.subresources.some((x) => x.name === 'scale')) ||
+      (sub === 'binding' && r.kind === 'Pod' && r.group === '');
     if (sub && !subOk) {
       throw noSuchPath();
     }
@@ -201,6 +223,12 @@ export class ApiServer {
     const protobuf = form.as === 'Object' && form.mediaType === PROTOBUF_CONTENT_TYPE;
     const send = (code: number, body: unknown): void => sendObject(res, code, body, protobuf);
     if (sub === 'scale') return this.scale(req, store, ns, info, { dryRun, fieldManager: this.fieldManager(req, q, info.verb === 'patch' ? 'patch' : 'write'), managedSubresource: 'scale' }, send);
+    if (sub === 'binding') {
+      if (info.verb !== 'create') throw methodNotSupported({ group: '', resource: 'pods/binding' }, info.verb);
+      const binding = parseJson((await readBody(req)).toString('utf8'));
+      await bindPod(store, ns, info.name, binding, { dryRun, fieldManager: this.fieldManager(req, q, 'write') });
+      return sendJson(res, 201, bindingCreated());
+    }
     const includeObject = parseIncludeObject(q.get('includeObject'));
     if (includeObject === undefined) throw badRequest(`includeObject: Unsupported value: "${q.get('includeObject')}": supported values: "None", "Metadata", "Object"`);
     switch (info.verb) {
@@ -266,13 +294,13 @@ export class ApiServer {
       }
       case 'delete': {
         const options = await deleteOptions(req, q);
-        const { object, deleted } = await store.delete(ns, info.name, options, { dryRun });
+        const { object, deleted } = await store.delete(ns, info.name, options, { dryRun: dryRun || dryRunIn(options) });
         return send(deleted ? 200 : 202, object);
       }
       case 'deletecollection': {
         if (!r.verbs.includes('deletecollection')) throw methodNotSupported(gr, 'deletecollection');
         const options = await deleteOptions(req, q);
-        return send(200, listBody(r, await store.deleteCollection(ns, listOptions(q), options, { dryRun })));
+        return send(200, listBody(r, await store.deleteCollection(ns, listOptions(q), options, { dryRun: dryRun || dryRunIn(options) })));
       }
     }
   }
@@ -622,6 +650,14 @@ function parseYaml(text: string): unknown {
 function parseDryRun(q: URLSearchParams): boolean {
   const values = q.getAll('dryRun');
   for (const v of values) if (v !== 'All') throw badRequest(`Invalid dryRun value: ${v}`);
+  return values.length > 0;
+}
+
+/** DeleteOptions may carry dryRun in the body as well as the query (kubectl and client-go use both). */
+function dryRunIn(options: DeleteOptions): boolean {
+  const values = options.dryRun ?? [];
+  if (!Array.isArray(values)) throw badRequest('dryRun must be a list');
+  for (const v of values) if (v !== 'All') throw badRequest(`Invalid dryRun value: ${String(v)}`);
   return values.length > 0;
 }
 

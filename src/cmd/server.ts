@@ -11,6 +11,16 @@ import { Compactor } from '../storage/compactor.js';
 import { openMemoryBackend } from '../storage/memory/memory_table.js';
 import { openSqliteBackend } from '../storage/sqlite/sqlite_table.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import { hostname } from 'node:os';
+import { EventRecorder } from '../client/events.js';
+import { LocalClient } from '../client/local.js';
+import { localApi } from '../apiserver/local_api.js';
+import { runScheduler } from '../scheduler/run.js';
+
+function track<T>(list: T[], item: T): T {
+  list.push(item);
+  return item;
+}
 
 const HOME = join(homedir(), '.capstan');
 
@@ -22,6 +32,7 @@ Flags:
   --data-dir DIR       where the sqlite store lives (default ${join(HOME, 'data')})
   --store SPEC         sqlite:PATH (default: sqlite in --data-dir) or memory
   --kubeconfig PATH    where to write the kubeconfig (default ${join(HOME, 'kubeconfig')})
+  --disable-scheduler  do not run the scheduler in this process
   -h, --help           this text
 `;
 
@@ -31,6 +42,7 @@ export interface ServerFlags {
   dataDir: string;
   store: string;
   kubeconfig: string;
+  scheduler: boolean;
 }
 
 export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
@@ -42,6 +54,7 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
       'data-dir': { type: 'string' },
       store: { type: 'string' },
       kubeconfig: { type: 'string' },
+      'disable-scheduler': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -56,6 +69,7 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
     dataDir,
     store: values.store ?? `sqlite:${join(dataDir, 'state.db')}`,
     kubeconfig: values.kubeconfig ?? join(HOME, 'kubeconfig'),
+    scheduler: !values['disable-scheduler'],
   };
 }
 
@@ -86,6 +100,18 @@ export async function startServer(flags: ServerFlags, log: (msg: string) => void
     onInternalError: (err) => log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   });
   log(`api ready at ${api.url}`);
+  // Components in this process talk to the API in process (no HTTP), with the API's own rules.
+  const source = new LocalClient(localApi(api.stores), { fieldManager: 'capstan-server' });
+  const recorders: EventRecorder[] = [];
+  const scheduler = flags.scheduler
+    ? runScheduler({
+        source,
+        recorder: track(recorders, new EventRecorder({ baseUrl: api.url, component: 'default-scheduler', onError: (err) => log(`events: ${err.message}`) })),
+        identity: `${hostname()}_${process.pid}`,
+        onError: (err) => log(`scheduler: ${err instanceof Error ? err.message : String(err)}`),
+      })
+    : undefined;
+  if (scheduler) log('scheduler started');
   writeKubeconfig(flags.kubeconfig, api.url);
   log(`kubeconfig written: ${flags.kubeconfig}`);
   log(`export KUBECONFIG=${flags.kubeconfig}`);
@@ -93,6 +119,8 @@ export async function startServer(flags: ServerFlags, log: (msg: string) => void
     api,
     backend,
     stop: async () => {
+      await scheduler?.stop();
+      await Promise.all(recorders.map((r) => r.close()));
       compactor.stop();
       await api.close();
       await backend.close();

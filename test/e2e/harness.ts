@@ -27,7 +27,14 @@ export class Cluster {
   private child: ChildProcess | undefined;
   private output = '';
 
-  constructor(readonly dir = mkdtempSync(join(tmpdir(), 'capstan-e2e-'))) {
+  /**
+   * `components`: which in-process components run besides the API server. API tests leave them
+   * off, so that nothing but the test writes (their revision and output checks rely on it).
+   */
+  constructor(
+    readonly dir = mkdtempSync(join(tmpdir(), 'capstan-e2e-')),
+    private readonly components: { scheduler?: boolean } = {},
+  ) {
     this.kubeconfig = join(dir, 'kubeconfig');
   }
 
@@ -36,7 +43,11 @@ export class Cluster {
     const port = this.url ? new URL(this.url).port : '0';
     const child = spawn(
       process.execPath,
-      [MAIN, 'server', '--port', port, '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--kubeconfig', this.kubeconfig, ...extraArgs],
+      [
+        MAIN, 'server', '--port', port, '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--kubeconfig', this.kubeconfig,
+        ...(this.components.scheduler ? [] : ['--disable-scheduler']),
+        ...extraArgs,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;

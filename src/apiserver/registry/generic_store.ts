@@ -64,6 +64,11 @@ export interface WriteOptions {
   managedSubresource?: string;
   /** managedFields were computed by the caller already (server-side apply). */
   managedFieldsDone?: boolean;
+  /**
+   * A system write that changes what the strategy would otherwise guard (binding sets a pod's
+   * spec.nodeName and status together): skip the strategy's update hooks and status carry-over.
+   */
+  bypassStrategy?: boolean;
 }
 
 export interface WatchOptions extends ListSelectors {
@@ -88,6 +93,8 @@ export interface StoreContext {
   checkNamespace?: (ns: string, resource: ResourceInfo, name: string) => Promise<void>;
   /** Name validation for metadata.name, by resource (most use DNS-1123 subdomain). */
   nameValidator?: NameValidator;
+  /** Mutating admission on create, after defaulting and before validation (pod priority, ...). */
+  admitCreate?: (obj: KubeObject, ns: string) => Promise<void>;
 }
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -332,6 +339,7 @@ export class GenericStore {
     this.strategy.prepareForCreate?.(obj, ctx);
     const generated = !meta.name && !!meta.generateName;
     if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
+    await this.ctx.admitCreate?.(obj, ns);
     const errs = [
       ...validateObjectMeta(meta, { namespaced: this.resource.namespaced, nameValidator: this.ctx.nameValidator ?? nameIsDnsSubdomain }),
       ...(this.strategy.validate?.(obj, ctx) ?? []),
@@ -433,6 +441,12 @@ export class GenericStore {
         Object.assign(obj, structuredClone(old), { status });
         const errs = this.strategy.validateStatusUpdate?.(obj, old, ctx) ?? [];
         this.fail(errs, name);
+      } else if (opts.bypassStrategy) {
+        meta.uid = oldMeta.uid;
+        meta.creationTimestamp = oldMeta.creationTimestamp;
+        meta.deletionTimestamp = oldMeta.deletionTimestamp;
+        meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
+        if (this.strategy.hasGeneration) meta.generation = oldMeta.generation;
       } else {
         this.strategy.defaults?.(obj);
         // Server-owned metadata is kept from the stored object.
