@@ -5,8 +5,20 @@
 //   TopologySpreading     10,000 pods spread over zones (DoNotSchedule, maxSkew 1) and
 //                         hostnames (ScheduleAnyway)
 //   RequiredAntiAffinity   1,000 pods with required anti-affinity on hostname
-// Bind is an immediate no-op; the pod stays assumed in the cache. Prints JSON lines.
+// Bind is an immediate no-op; the pod stays assumed in the cache.
+// Then through the real API server (`--http N`, default 10,000 pods on the same nodes): a
+// `capstan server --disable-scheduler` child process with its sqlite store (dist/ must be built),
+// nodes and pods created over HTTP, and the scheduler in this process using the REST client and
+// informers, as a separate scheduler process would: http_basic_pods_per_s counts from the first
+// pod create to the last binding seen by the informer. Loopback only. Prints JSON lines.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { RestClient } from '../src/client/rest.js';
+import { resourceRef } from '../src/client/resource_client.js';
+import { runScheduler } from '../src/scheduler/run.js';
 import { Scheduler } from '../src/scheduler/scheduler.js';
 
 const args = process.argv.slice(2);
@@ -90,4 +102,65 @@ if (anti > 0) {
       },
     };
   }));
+}
+
+const httpPods = arg('http', 10000);
+if (httpPods > 0) await runOverHttp(httpPods);
+
+async function runOverHttp(count: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'capstan-bench-sched-'));
+  const child = spawn(process.execPath, ['dist/cmd/main.js', 'server', '--port', '0', '--disable-scheduler', '--data-dir', join(dir, 'data'), '--kubeconfig', join(dir, 'kc')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /api ready at (\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`server exited ${code} (is dist/ built?)`)));
+    });
+    const client = new RestClient({ baseUrl: url, component: 'bench-scheduler', maxSockets: 64 });
+    const nodes = client.resource<Node>(resourceRef('', 'v1', 'nodes'));
+    const pods = client.resource<Pod>(resourceRef('', 'v1', 'pods'));
+    const inParallel = async (n: number, fn: (i: number) => Promise<unknown>): Promise<void> => {
+      let next = 0;
+      await Promise.all(Array.from({ length: 64 }, async () => {
+        while (next < n) await fn(next++);
+      }));
+    };
+    await inParallel(NODES, (i) => nodes.create('', makeNode(i)));
+    const sched = runScheduler({ source: client, identity: 'bench', onError: (err) => console.error(String(err)) });
+    // Count bindings as a watcher of the API sees them.
+    const ac = new AbortController();
+    let bound = 0;
+    let done: () => void = () => undefined;
+    const allBound = new Promise<void>((r) => (done = r));
+    const start = performance.now();
+    const watching = (async () => {
+      const { resourceVersion } = await pods.list('default', { limit: 1 });
+      for await (const ev of pods.watch('default', { resourceVersion }, ac.signal)) {
+        if (ev.type === 'MODIFIED' && (ev.object as Pod).spec?.nodeName && ++bound === count) done();
+      }
+    })().catch(() => undefined);
+    await inParallel(count, (i) => {
+      const p = makePod('http', i);
+      delete p.metadata!.uid;
+      return pods.create('default', p);
+    });
+    const created = performance.now();
+    await Promise.race([allBound, new Promise((r) => setTimeout(r, 300_000))]);
+    const ms = performance.now() - start;
+    ac.abort();
+    await watching;
+    await sched.stop();
+    client.close();
+    emit('http_basic_pods_per_s', (bound / ms) * 1000, 'pods/s', { workload: 'SchedulingBasic over HTTP (sqlite)', nodes: NODES, pods: count, bound, ms: Math.round(ms), create_ms: Math.round(created - start) });
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -16,6 +16,8 @@ import { EventRecorder } from '../client/events.js';
 import { LocalClient } from '../client/local.js';
 import { localApi } from '../apiserver/local_api.js';
 import { runScheduler } from '../scheduler/run.js';
+import { parseConfiguration } from '../scheduler/framework/config.js';
+import { readFileSync } from 'node:fs';
 
 function track<T>(list: T[], item: T): T {
   list.push(item);
@@ -33,6 +35,7 @@ Flags:
   --store SPEC         sqlite:PATH (default: sqlite in --data-dir) or memory
   --kubeconfig PATH    where to write the kubeconfig (default ${join(HOME, 'kubeconfig')})
   --disable-scheduler  do not run the scheduler in this process
+  --scheduler-config PATH  scheduler profiles and plugin settings (KubeSchedulerConfiguration YAML)
   -h, --help           this text
 `;
 
@@ -43,6 +46,7 @@ export interface ServerFlags {
   store: string;
   kubeconfig: string;
   scheduler: boolean;
+  schedulerConfig?: string;
 }
 
 export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
@@ -55,6 +59,7 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
       store: { type: 'string' },
       kubeconfig: { type: 'string' },
       'disable-scheduler': { type: 'boolean' },
+      'scheduler-config': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -70,6 +75,7 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
     store: values.store ?? `sqlite:${join(dataDir, 'state.db')}`,
     kubeconfig: values.kubeconfig ?? join(HOME, 'kubeconfig'),
     scheduler: !values['disable-scheduler'],
+    schedulerConfig: values['scheduler-config'],
   };
 }
 
@@ -90,6 +96,8 @@ export interface RunningServer {
 }
 
 export async function startServer(flags: ServerFlags, log: (msg: string) => void): Promise<RunningServer> {
+  // A bad configuration file stops the start before anything opens or listens.
+  const schedulerConfig = flags.schedulerConfig ? parseConfiguration(readFileSync(flags.schedulerConfig, 'utf8')) : undefined;
   const backend = openStore(flags.store, flags.dataDir);
   log(`store ready (${flags.store})`);
   const compactor = new Compactor(backend, { onError: (err) => log(`compaction failed: ${String(err)}`) }).start();
@@ -106,6 +114,7 @@ export async function startServer(flags: ServerFlags, log: (msg: string) => void
   const scheduler = flags.scheduler
     ? runScheduler({
         source,
+        config: schedulerConfig,
         recorder: track(recorders, new EventRecorder({ baseUrl: api.url, component: 'default-scheduler', onError: (err) => log(`events: ${err.message}`) })),
         identity: `${hostname()}_${process.pid}`,
         onError: (err) => log(`scheduler: ${err instanceof Error ? err.message : String(err)}`),

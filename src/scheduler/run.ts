@@ -9,6 +9,7 @@ import { SharedInformerFactory } from '../client/informer.js';
 import { LEASES, LeaderElector } from '../client/leader_election.js';
 import { isConflict, isNotFound, resourceRef, type ClientSource } from '../client/resource_client.js';
 import { Scheduler } from './scheduler.js';
+import type { SchedulerConfiguration } from './framework/config.js';
 
 export interface RunSchedulerOptions {
   source: ClientSource;
@@ -20,6 +21,8 @@ export interface RunSchedulerOptions {
   renewDeadlineSeconds?: number;
   retryPeriodSeconds?: number;
   onError?: (err: unknown) => void;
+  /** Profiles and plugin settings (parseConfiguration of a KubeSchedulerConfiguration-like YAML). */
+  config?: SchedulerConfiguration;
 }
 
 const PODS = resourceRef('', 'v1', 'pods');
@@ -47,6 +50,7 @@ export function runScheduler(options: RunSchedulerOptions): SchedulerHandle {
     const nodeInformer = factory.informerFor<Node>(NODES);
     const pdbInformer = factory.informerFor<PodDisruptionBudget>(PDBS);
     const scheduler = new Scheduler({
+      config: options.config,
       pdbs: () => pdbInformer.list(),
       bind: async (pod, nodeName) => {
         await pods.subresource(pod.metadata?.namespace ?? '', pod.metadata!.name!, 'binding', 'POST', {

@@ -1,6 +1,8 @@
 // Issue 6 acceptance: the scheduler inside `capstan server`, nodes made by manifest (no kubelet),
 // driven by real kubectl.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Cluster, e2eSkipReason, eventually } from './harness.js';
 
@@ -185,5 +187,40 @@ describe('scheduler e2e', { skip }, () => {
     // The scheduler keeps working.
     apply(podYaml('after-bad', '  containers: [{name: c, image: x}]'));
     assert.notEqual(await waitBound('after-bad'), '');
+  });
+});
+
+describe('scheduler profiles from --scheduler-config', { skip }, () => {
+  test('a MostAllocated profile packs pods that name it onto one node', async () => {
+    const c = new Cluster(undefined, { scheduler: true });
+    try {
+      const cfg = join(c.dir, 'sched.yaml');
+      writeFileSync(
+        cfg,
+        `apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+profiles:
+- schedulerName: default-scheduler
+- schedulerName: bin-packing
+  pluginConfig:
+  - name: NodeResourcesFit
+    args: {scoringStrategy: {type: MostAllocated}}
+`,
+      );
+      await c.start(['--scheduler-config', cfg]);
+      const nodes = [0, 1, 2].map((i) => nodeYaml({ name: `bp-${i}`, zone: 'z', cpu: '8', memory: '32Gi' })).join('');
+      assert.equal(c.kubectl(['apply', '-f', '-'], { input: nodes }).code, 0);
+      const pods = [0, 1, 2, 3]
+        .map((i) => podYaml(`packed-${i}`, '  schedulerName: bin-packing\n  containers: [{name: c, image: x, resources: {requests: {cpu: "1", memory: 1Gi}}}]', '{app: packed}'))
+        .join('');
+      assert.equal(c.kubectl(['apply', '-f', '-'], { input: pods }).code, 0);
+      const placed: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        placed.push(await eventually(() => c.kubectl(['get', 'pod', `packed-${i}`, '-o', 'jsonpath={.spec.nodeName}']).stdout, 15_000, `packed-${i} bound`));
+      }
+      assert.equal(new Set(placed).size, 1, `all on one node: ${placed.join(',')}`);
+    } finally {
+      await c.destroy();
+    }
   });
 });
