@@ -46,6 +46,8 @@ export interface ApiServerOptions {
   /** Called for errors the server answers with 500, for logging. */
   onInternalError?: (err: unknown) => void;
   bookmarkIntervalMs?: number;
+  /** Whether a garbage collector runs against this server (propagationPolicy then holds objects). */
+  garbageCollection?: boolean;
 }
 
 export interface ApiServerHandle {
@@ -90,7 +92,13 @@ export class ApiServer {
       if (!r.listTypeName) continue; // create-only virtual resources (bindings) are handled by their parent
       this.stores.set(
         storeKey(r.group, r.version, r.plural),
-        new GenericStore(strategyFor(r), { backend: options.backend, checkNamespace, nameValidator: nameValidatorFor(r), admitCreate: admitCreate(r) }),
+        new GenericStore(strategyFor(r), {
+          backend: options.backend,
+          checkNamespace,
+          nameValidator: nameValidatorFor(r),
+          admitCreate: admitCreate(r),
+          garbageCollection: () => options.garbageCollection === true,
+        }),
       );
     }
     this.namespaces = this.stores.get(storeKey('', 'v1', 'namespaces'))!;

@@ -18,6 +18,22 @@ import { localApi } from '../apiserver/local_api.js';
 import { runScheduler } from '../scheduler/run.js';
 import { parseConfiguration } from '../scheduler/framework/config.js';
 import { readFileSync } from 'node:fs';
+import { runControllerManager } from '../controllers/manager.js';
+import { CONTROLLERS, selectControllers } from '../controllers/registry.js';
+
+/** `40s`, `1m30s`, `500ms`, `2h` → milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let consumed = 0;
+  for (const m of text.matchAll(re)) {
+    total += Number(m[1]) * unit[m[2]!]!;
+    consumed += m[0].length;
+  }
+  if (consumed !== text.length || text === '') throw new Error(`${flag}: invalid duration "${text}" (e.g. 40s, 1m30s)`);
+  return total;
+}
 
 function track<T>(list: T[], item: T): T {
   list.push(item);
@@ -36,6 +52,8 @@ Flags:
   --kubeconfig PATH    where to write the kubeconfig (default ${join(HOME, 'kubeconfig')})
   --disable-scheduler  do not run the scheduler in this process
   --scheduler-config PATH  scheduler profiles and plugin settings (KubeSchedulerConfiguration YAML)
+  --controllers LIST   controllers to run: '*' all, 'name' one, '-name' not that one (default '*'; '' none)
+  --node-monitor-grace-period DURATION  how long a node may go silent before it is Unknown (default 40s)
   -h, --help           this text
 `;
 
@@ -47,6 +65,8 @@ export interface ServerFlags {
   kubeconfig: string;
   scheduler: boolean;
   schedulerConfig?: string;
+  controllers: string[];
+  nodeMonitorGracePeriodMs: number;
 }
 
 export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
@@ -60,6 +80,8 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
       kubeconfig: { type: 'string' },
       'disable-scheduler': { type: 'boolean' },
       'scheduler-config': { type: 'string' },
+      controllers: { type: 'string' },
+      'node-monitor-grace-period': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -76,6 +98,8 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
     kubeconfig: values.kubeconfig ?? join(HOME, 'kubeconfig'),
     scheduler: !values['disable-scheduler'],
     schedulerConfig: values['scheduler-config'],
+    controllers: selectControllers(values.controllers ?? '*'),
+    nodeMonitorGracePeriodMs: parseDuration(values['node-monitor-grace-period'] ?? '40s', '--node-monitor-grace-period'),
   };
 }
 
@@ -103,6 +127,7 @@ export async function startServer(flags: ServerFlags, log: (msg: string) => void
   const compactor = new Compactor(backend, { onError: (err) => log(`compaction failed: ${String(err)}`) }).start();
   const api = await startApiServer({
     backend,
+    garbageCollection: flags.controllers.includes('garbagecollector'),
     host: flags.host,
     port: flags.port,
     onInternalError: (err) => log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
@@ -121,6 +146,19 @@ export async function startServer(flags: ServerFlags, log: (msg: string) => void
       })
     : undefined;
   if (scheduler) log('scheduler started');
+  const controllerManager =
+    flags.controllers.length > 0
+      ? runControllerManager({
+          source,
+          controllers: flags.controllers,
+          registry: CONTROLLERS,
+          recorder: (component) => track(recorders, new EventRecorder({ baseUrl: api.url, component, onError: (err) => log(`events: ${err.message}`) })),
+          identity: `${hostname()}_${process.pid}`,
+          options: { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriodMs },
+          onError: (err) => log(`controller-manager: ${err instanceof Error ? err.message : String(err)}`),
+        })
+      : undefined;
+  if (controllerManager) log(`controllers started: ${flags.controllers.join(', ')}`);
   writeKubeconfig(flags.kubeconfig, api.url);
   log(`kubeconfig written: ${flags.kubeconfig}`);
   log(`export KUBECONFIG=${flags.kubeconfig}`);
@@ -128,6 +166,7 @@ export async function startServer(flags: ServerFlags, log: (msg: string) => void
     api,
     backend,
     stop: async () => {
+      await controllerManager?.stop();
       await scheduler?.stop();
       await Promise.all(recorders.map((r) => r.close()));
       compactor.stop();

@@ -33,7 +33,7 @@ export class Cluster {
    */
   constructor(
     readonly dir = mkdtempSync(join(tmpdir(), 'capstan-e2e-')),
-    private readonly components: { scheduler?: boolean } = {},
+    private readonly components: { scheduler?: boolean; controllers?: string } = {},
   ) {
     this.kubeconfig = join(dir, 'kubeconfig');
   }
@@ -46,6 +46,7 @@ export class Cluster {
       [
         MAIN, 'server', '--port', port, '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--kubeconfig', this.kubeconfig,
         ...(this.components.scheduler ? [] : ['--disable-scheduler']),
+        `--controllers=${this.components.controllers ?? ''}`,
         ...extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },

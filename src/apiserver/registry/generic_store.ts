@@ -95,6 +95,12 @@ export interface StoreContext {
   nameValidator?: NameValidator;
   /** Mutating admission on create, after defaulting and before validation (pod priority, ...). */
   admitCreate?: (obj: KubeObject, ns: string) => Promise<void>;
+  /**
+   * Whether a garbage collector runs: then propagationPolicy Foreground and Orphan hold the
+   * object with the `foregroundDeletion` / `orphan` finalizer for the collector to finish, as
+   * upstream. Without one, the policy is validated and the object deleted at once.
+   */
+  garbageCollection?: () => boolean;
 }
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -586,8 +592,10 @@ export class GenericStore {
         );
       }
       const grace = this.strategy.gracePeriodSeconds?.(obj, options.gracePeriodSeconds ?? undefined) ?? 0;
-      const finalizers = [...(meta.finalizers ?? [])];
       const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
+      const gcFinalizer = this.ctx.garbageCollection?.() ? (policy === 'Foreground' ? 'foregroundDeletion' : policy === 'Orphan' ? 'orphan' : undefined) : undefined;
+      if (gcFinalizer && !(meta.finalizers ?? []).includes(gcFinalizer)) meta.finalizers = [...(meta.finalizers ?? []), gcFinalizer];
+      const finalizers = [...(meta.finalizers ?? [])];
       const held = finalizers.length > 0 || grace > 0 || this.heldByNamespaceFinalizers(obj);
       if (held) {
         // Mark for deletion; a finalizer's owner (or the kubelet, for a graceful pod) finishes it.
@@ -599,7 +607,6 @@ export class GenericStore {
         meta.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
         meta.deletionGracePeriodSeconds = grace;
         if (this.resource.kind === 'Namespace' && this.resource.group === '' && isRecord(obj.status)) obj.status.phase = 'Terminating';
-        void policy;
         if (opts.dryRun) return { object: obj, deleted: false };
         try {
           const { revision } = await this.backend.update(this.key(ns, name), this.encode(obj), kv.modRevision);
