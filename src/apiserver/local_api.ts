@@ -8,6 +8,7 @@ import type { LocalApi, LocalStore } from '../client/local.js';
 import { applyPatch } from './patch.js';
 import type { GenericStore } from './registry/generic_store.js';
 import { bindPod, bindingCreated } from './registry/pod_binding.js';
+import { finalizeNamespace } from './registry/namespace_finalize.js';
 import { getScale, updateScale } from './registry/scale.js';
 
 function noSuch(sub: string): ApiError {
@@ -27,6 +28,7 @@ export function localApi(stores: ReadonlyMap<string, GenericStore>): LocalApi {
         await bindPod(s, req.namespace, req.name, req.body, opts);
         return bindingCreated();
       }
+      if (req.subresource === 'finalize' && req.method === 'PUT') return finalizeNamespace(s, req.name, req.body, opts);
       if (req.subresource === 'scale') {
         if (req.method === 'GET') return getScale(s, req.namespace, req.name);
         if (req.method === 'PUT') return updateScale(s, req.namespace, req.name, () => req.body, { ...opts, managedSubresource: 'scale' });

@@ -23,6 +23,7 @@ import { GenericStore, type KubeObjectList, type ListOptions, type WriteOptions 
 import type { KubeObject } from './registry/strategy.js';
 import { getScale, updateScale } from './registry/scale.js';
 import { bindPod, bindingCreated } from './registry/pod_binding.js';
+import { finalizeNamespace } from './registry/namespace_finalize.js';
 import { SYSTEM_PRIORITY_CLASSES, admitPodPriority } from './admission/priority.js';
 import { nameValidatorFor, strategyFor } from './registry/strategies/registry.js';
 import { parseResourceRequest, type ResourceRequest } from './request_info.js';
@@ -231,6 +232,11 @@ export class ApiServer {
     const protobuf = form.as === 'Object' && form.mediaType === PROTOBUF_CONTENT_TYPE;
     const send = (code: number, body: unknown): void => sendObject(res, code, body, protobuf);
     if (sub === 'scale') return this.scale(req, store, ns, info, { dryRun, fieldManager: this.fieldManager(req, q, info.verb === 'patch' ? 'patch' : 'write'), managedSubresource: 'scale' }, send);
+    if (sub === 'finalize') {
+      if (info.verb !== 'update') throw methodNotSupported({ group: '', resource: 'namespaces/finalize' }, info.verb);
+      const body = parseJson((await readBody(req)).toString('utf8'));
+      return send(200, await finalizeNamespace(store, info.name, body, { dryRun, fieldManager: this.fieldManager(req, q, 'write') }));
+    }
     if (sub === 'binding') {
       if (info.verb !== 'create') throw methodNotSupported({ group: '', resource: 'pods/binding' }, info.verb);
       const binding = parseJson((await readBody(req)).toString('utf8'));

@@ -1,8 +1,15 @@
 // The one list of controllers the controller manager can run, by their upstream names.
 // Adding a controller is one file (its folder) and one line here.
 import type { ControllerFactory } from './controller.js';
+import { garbageCollectorController } from './garbagecollector/controller.js';
+import { namespaceController } from './namespace/controller.js';
+import { serviceAccountController } from './serviceaccount/controller.js';
 
-export const CONTROLLERS: Readonly<Record<string, ControllerFactory>> = {};
+export const CONTROLLERS: Readonly<Record<string, ControllerFactory>> = {
+  garbagecollector: garbageCollectorController,
+  namespace: namespaceController,
+  serviceaccount: serviceAccountController,
+};
 
 /**
  * Resolves a `--controllers` value as upstream does: a comma-separated list where `*` means every

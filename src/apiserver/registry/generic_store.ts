@@ -593,8 +593,15 @@ export class GenericStore {
       }
       const grace = this.strategy.gracePeriodSeconds?.(obj, options.gracePeriodSeconds ?? undefined) ?? 0;
       const policy = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : undefined);
-      const gcFinalizer = this.ctx.garbageCollection?.() ? (policy === 'Foreground' ? 'foregroundDeletion' : policy === 'Orphan' ? 'orphan' : undefined) : undefined;
-      if (gcFinalizer && !(meta.finalizers ?? []).includes(gcFinalizer)) meta.finalizers = [...(meta.finalizers ?? []), gcFinalizer];
+      if (this.ctx.garbageCollection?.() && policy !== undefined) {
+        // The named policy decides: its GC finalizer is set and the other one dropped
+        // (Background drops both), as upstream's deletion strategy does.
+        const want = policy === 'Foreground' ? 'foregroundDeletion' : policy === 'Orphan' ? 'orphan' : undefined;
+        const kept = (meta.finalizers ?? []).filter((f) => f !== 'foregroundDeletion' && f !== 'orphan');
+        const next = want ? [...kept, want] : kept;
+        if (next.length > 0) meta.finalizers = next;
+        else delete meta.finalizers;
+      }
       const finalizers = [...(meta.finalizers ?? [])];
       const held = finalizers.length > 0 || grace > 0 || this.heldByNamespaceFinalizers(obj);
       if (held) {
