@@ -25,6 +25,7 @@ import { getScale, updateScale } from './registry/scale.js';
 import { bindPod, bindingCreated } from './registry/pod_binding.js';
 import { finalizeNamespace } from './registry/namespace_finalize.js';
 import { SYSTEM_PRIORITY_CLASSES, admitPodPriority } from './admission/priority.js';
+import { admitDefaultTolerations } from './admission/default_tolerations.js';
 import { nameValidatorFor, strategyFor } from './registry/strategies/registry.js';
 import { parseResourceRequest, type ResourceRequest } from './request_info.js';
 import { negotiateObjectForm, parseIncludeObject, toPartialObjectMetadata, toPartialObjectMetadataList, toTable, type ObjectForm } from './table.js';
@@ -87,8 +88,12 @@ export class ApiServer {
         throw forbidden({ group: resource.group, resource: resource.plural }, name, `unable to create new content in namespace ${ns} because it is being terminated`);
       }
     };
-    const admitCreate = (r: ResourceInfo): ((obj: KubeObject) => Promise<void>) | undefined =>
-      r.group === '' && r.kind === 'Pod' ? (obj) => admitPodPriority(obj, this.store('scheduling.k8s.io', 'v1', 'priorityclasses')!) : undefined;
+    // Mutating admission for pods, in upstream's order: DefaultTolerationSeconds, then Priority.
+    const admitPod = async (obj: KubeObject): Promise<void> => {
+      admitDefaultTolerations(obj as { spec?: unknown });
+      await admitPodPriority(obj, this.store('scheduling.k8s.io', 'v1', 'priorityclasses')!);
+    };
+    const admitCreate = (r: ResourceInfo): ((obj: KubeObject) => Promise<void>) | undefined => (r.group === '' && r.kind === 'Pod' ? admitPod : undefined);
     for (const r of RESOURCES) {
       if (!r.listTypeName) continue; // create-only virtual resources (bindings) are handled by their parent
       this.stores.set(

@@ -4,11 +4,24 @@ import type { ControllerFactory } from './controller.js';
 import { garbageCollectorController } from './garbagecollector/controller.js';
 import { namespaceController } from './namespace/controller.js';
 import { serviceAccountController } from './serviceaccount/controller.js';
+import { nodeLifecycleController } from './nodelifecycle/controller.js';
+import { endpointsController } from './endpoints/controller.js';
+import { endpointSliceController } from './endpointslice/controller.js';
+import { endpointSliceMirroringController } from './endpointslice/mirroring.js';
+import { replicaSetController, replicationControllerController } from './replicaset/controller.js';
+import { deploymentController } from './deployment/controller.js';
 
 export const CONTROLLERS: Readonly<Record<string, ControllerFactory>> = {
+  replicaset: () => replicaSetController(),
+  replicationcontroller: () => replicationControllerController(),
+  deployment: () => deploymentController(),
   garbagecollector: garbageCollectorController,
   namespace: namespaceController,
   serviceaccount: serviceAccountController,
+  nodelifecycle: nodeLifecycleController,
+  endpoint: endpointsController,
+  endpointslice: endpointSliceController,
+  endpointslicemirroring: endpointSliceMirroringController,
 };
 
 /**

@@ -94,4 +94,107 @@ metadata:
     );
     assert.equal(refs, 'none');
   });
+
+  test('deployment: create, rolling update, history, undo, scale, cascading delete and orphaning', async () => {
+    const stopKubelet = fakeKubelet(c, ['w1', 'w2']);
+    try {
+      for (const n of ['w1', 'w2']) {
+        apply(`apiVersion: v1
+kind: Node
+metadata: {name: ${n}, labels: {kubernetes.io/hostname: ${n}}}
+status:
+  capacity: {cpu: "16", memory: 64Gi, pods: "110"}
+  allocatable: {cpu: "16", memory: 64Gi, pods: "110"}
+  conditions: [{type: Ready, status: "True", reason: KubeletReady, message: ok}]
+`);
+      }
+      c.kubectl(['create', 'namespace', 'apps']);
+      assert.equal(c.kubectl(['create', 'deployment', 'web', '--image=nginx:1', '--replicas=3', '-n', 'apps']).code, 0);
+      const status = await c.kubectlWait(['rollout', 'status', 'deployment/web', '-n', 'apps', '--timeout=60s']);
+      assert.equal(status.code, 0, status.stderr + status.stdout + c.kubectl(['get', 'deploy,rs,pods,nodes', '-A', '-o', 'wide']).stdout);
+      assert.match(status.stdout, /successfully rolled out/);
+      const rs1 = c.kubectl(['get', 'rs', '-n', 'apps', '-o', 'jsonpath={.items[*].metadata.name}']).stdout.split(' ').filter(Boolean);
+      assert.equal(rs1.length, 1);
+      assert.match(rs1[0]!, /^web-[a-z0-9]+$/);
+
+      assert.equal(c.kubectl(['set', 'image', 'deployment/web', 'nginx=nginx:2', '-n', 'apps']).code, 0);
+      const status2 = await c.kubectlWait(['rollout', 'status', 'deployment/web', '-n', 'apps', '--timeout=60s']);
+      assert.equal(status2.code, 0, status2.stderr + status2.stdout);
+      const images = (): string[] =>
+        c.kubectl(['get', 'pods', '-n', 'apps', '-l', 'app=web', '-o', 'jsonpath={range .items[?(@.metadata.deletionTimestamp)]}{end}{range .items[*]}{.spec.containers[0].image}{"\\n"}{end}']).stdout.split('\n').filter(Boolean);
+      await eventually(() => images().length === 3 && images().every((i) => i === 'nginx:2'), 30_000, 'three nginx:2 pods');
+      const history = c.kubectl(['rollout', 'history', 'deployment/web', '-n', 'apps']);
+      assert.equal(history.code, 0, history.stderr);
+      assert.match(history.stdout, /^1\s/m);
+      assert.match(history.stdout, /^2\s/m);
+
+      const undo = c.kubectl(['rollout', 'undo', 'deployment/web', '-n', 'apps']);
+      assert.equal(undo.code, 0, undo.stderr);
+      assert.equal((await c.kubectlWait(['rollout', 'status', 'deployment/web', '-n', 'apps', '--timeout=60s'])).code, 0);
+      const template = c.kubectl(['get', 'deployment', 'web', '-n', 'apps', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']).stdout;
+      assert.equal(template, 'nginx:1', 'undo restored the first template');
+
+      assert.equal(c.kubectl(['scale', 'deployment', 'web', '--replicas=5', '-n', 'apps']).code, 0);
+      await eventually(() => c.kubectl(['get', 'deployment', 'web', '-n', 'apps', '-o', 'jsonpath={.status.readyReplicas}']).stdout === '5', 30_000, '5 ready replicas');
+
+      // Cascading (background) delete removes the ReplicaSets and pods.
+      assert.equal(c.kubectl(['delete', 'deployment', 'web', '-n', 'apps']).code, 0);
+      await eventually(() => c.kubectl(['get', 'rs', '-n', 'apps', '-o', 'name']).stdout.trim() === '', 30_000, 'ReplicaSets collected');
+      await eventually(() => c.kubectl(['get', 'pods', '-n', 'apps', '-o', 'name']).stdout.trim() === '', 60_000, 'pods collected');
+
+      // --cascade=orphan leaves them.
+      assert.equal(c.kubectl(['create', 'deployment', 'keep', '--image=nginx:1', '--replicas=2', '-n', 'apps']).code, 0);
+      assert.equal((await c.kubectlWait(['rollout', 'status', 'deployment/keep', '-n', 'apps', '--timeout=60s'])).code, 0);
+      assert.equal(c.kubectl(['delete', 'deployment', 'keep', '-n', 'apps', '--cascade=orphan']).code, 0);
+      await eventually(() => c.kubectl(['get', 'deployment', 'keep', '-n', 'apps']).code !== 0, 30_000, 'the deployment gone');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(c.kubectl(['get', 'rs', '-n', 'apps', '-o', 'name']).stdout.trim().split('\n').length, 1, 'the ReplicaSet stays');
+      assert.equal(c.kubectl(['get', 'pods', '-n', 'apps', '-o', 'name']).stdout.trim().split('\n').length, 2, 'the pods stay');
+    } finally {
+      stopKubelet();
+    }
+  });
 });
+
+/**
+ * Plays the kubelet's part until issue 8 lands: renews the nodes' Leases, marks bound pods
+ * Running and Ready, and confirms the termination of deleted pods (grace 0), once a second.
+ */
+function fakeKubelet(c: Cluster, nodes: string[]): () => void {
+  let stopped = false;
+  const tick = async (): Promise<void> => {
+    const now = new Date().toISOString().replace('Z', '000Z');
+    for (const n of nodes) {
+      const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: n, namespace: 'kube-node-lease' }, spec: { holderIdentity: n, leaseDurationSeconds: 40, renewTime: now } };
+      const put = await c.request('PUT', `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n}`, lease);
+      if (put.status === 404) await c.request('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease);
+    }
+    const t = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    for (const n of nodes) {
+      await c.request('PATCH', `/api/v1/nodes/${n}/status`, { status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ok', lastHeartbeatTime: t, lastTransitionTime: t }] } }, 'application/strategic-merge-patch+json');
+    }
+    const list = (await c.request('GET', '/api/v1/pods')).body as {
+      items: Array<{ metadata: { name: string; namespace: string; deletionTimestamp?: string }; spec: { nodeName?: string }; status?: { phase?: string; conditions?: Array<{ type: string; status: string }> } }>;
+    };
+    for (const p of list.items ?? []) {
+      if (!p.spec.nodeName || !nodes.includes(p.spec.nodeName)) continue;
+      const path = `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}`;
+      const ready = p.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True');
+      if (p.metadata.deletionTimestamp) {
+        await c.request('DELETE', `${path}?gracePeriodSeconds=0`);
+      } else if (p.status?.phase !== 'Running' || !ready) {
+        await c.request('PATCH', `${path}/status`, { status: { phase: 'Running', podIP: '127.0.0.1', startTime: t, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: t }, { type: 'ContainersReady', status: 'True', lastTransitionTime: t }] } }, 'application/merge-patch+json');
+      }
+    }
+  };
+  const loop = async (): Promise<void> => {
+    while (!stopped) {
+      await tick().catch((err: unknown) => console.error(`fake kubelet: ${String(err)}`));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
+  void loop();
+  return () => {
+    stopped = true;
+  };
+}

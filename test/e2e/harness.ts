@@ -98,6 +98,25 @@ export class Cluster {
     return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
 
+  /**
+   * Runs kubectl without blocking this process (spawnSync would freeze every timer and socket of
+   * the test, e.g. a loop playing the kubelet while `rollout status` waits).
+   */
+  kubectlWait(args: string[]): Promise<KubectlResult> {
+    return new Promise((resolveResult) => {
+      let stdout = '';
+      let stderr = '';
+      const child = spawn(KUBECTL, args, { env: { ...process.env, KUBECONFIG: this.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolveResult({ code: code ?? -1, stdout, stderr });
+      });
+    });
+  }
+
   /** Runs kubectl in the background (for `get -w`); kill it when done. */
   kubectlAsync(args: string[]): { child: ChildProcess; output: () => string } {
     let out = '';

@@ -493,8 +493,10 @@ export class GenericStore {
         meta.resourceVersion = String(revision);
         return { object: obj, created: false };
       } catch (err) {
-        // Patches (computed from the current object) retry on conflict; a PUT reports it.
-        if (err instanceof ConflictError && typeof input === 'function' && (rv === undefined || rv === '') && attempt < 5) continue;
+        // Patches are recomputed from the current object, so a storage conflict here is a race
+        // with another writer: retry, as upstream does. (A patch that names a stale
+        // resourceVersion was refused before the write.) A PUT reports the conflict.
+        if (err instanceof ConflictError && typeof input === 'function' && attempt < 5) continue;
         this.storageError(err, name);
       }
     }
