@@ -95,6 +95,19 @@ metadata:
     assert.equal(refs, 'none');
   });
 
+  test('bad workloads are 422: selector not matching the template, negative replicas', () => {
+    const mismatch = c.kubectl(['apply', '-f', '-'], {
+      input: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad}\nspec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: b}}\n    spec: {containers: [{name: c, image: x}]}\n',
+    });
+    assert.notEqual(mismatch.code, 0);
+    assert.match(mismatch.stderr, /The Deployment "bad" is invalid: spec\.template\.metadata\.labels: Invalid value: map\[string\]string\{"app":"b"\}: `selector` does not match template `labels`/);
+    const negative = c.kubectl(['apply', '-f', '-'], {
+      input: 'apiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: neg}\nspec:\n  replicas: -1\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: {labels: {app: a}}\n    spec: {containers: [{name: c, image: x}]}\n',
+    });
+    assert.notEqual(negative.code, 0);
+    assert.match(negative.stderr, /spec\.replicas: Invalid value: -1: must be greater than or equal to 0/);
+  });
+
   test('deployment: create, rolling update, history, undo, scale, cascading delete and orphaning', async () => {
     const stopKubelet = fakeKubelet(c, ['w1', 'w2']);
     try {
