@@ -33,3 +33,21 @@ export interface Controller {
 }
 
 export type ControllerFactory = () => Controller;
+
+/**
+ * A Controller from a class whose constructor registers informers and handlers (setup) and whose
+ * `run(signal)` runs the workers: the common shape, written once.
+ */
+export function controllerFrom(name: string, make: (ctx: ControllerContext) => { run(signal: AbortSignal): Promise<void> }): Controller {
+  let impl: { run(signal: AbortSignal): Promise<void> } | undefined;
+  return {
+    name,
+    setup(ctx) {
+      impl = make(ctx);
+    },
+    async run(ctx, signal) {
+      impl ??= make(ctx);
+      await impl.run(signal);
+    },
+  };
+}

@@ -18,6 +18,7 @@ import type { Informer } from '../../client/informer.js';
 import { isAlreadyExists, isConflict, isNotFound, objectKey, resourceRef, splitKey, type ResourceClient } from '../../client/resource_client.js';
 import { WorkQueue, runWorkers, type ReconcileResult } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../controller.js';
+import { controllerFrom } from '../controller.js';
 import {
   ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
   ANNOTATION_LEADER,
@@ -363,15 +364,5 @@ class EndpointsController {
 
 /** The `endpoint` controller: core/v1 Endpoints for Services with selectors. */
 export function endpointsController(): Controller {
-  let impl: EndpointsController | undefined;
-  return {
-    name: 'endpoint',
-    setup(ctx) {
-      impl = new EndpointsController(ctx);
-    },
-    async run(ctx, signal) {
-      impl ??= new EndpointsController(ctx);
-      await impl.run(signal);
-    },
-  };
+  return controllerFrom('endpoint', (ctx) => new EndpointsController(ctx));
 }

@@ -19,6 +19,7 @@ import type { Informer } from '../../client/informer.js';
 import { isConflict, isNotFound, objectKey, resourceRef, splitKey, type ResourceClient } from '../../client/resource_client.js';
 import { WorkQueue, runWorkers, type ReconcileResult } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../controller.js';
+import { controllerFrom } from '../controller.js';
 import {
   ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
   TriggerTimeTracker,
@@ -247,15 +248,5 @@ class EndpointSliceController {
 
 /** The `endpointslice` controller: EndpointSlices for Services with selectors. */
 export function endpointSliceController(): Controller {
-  let impl: EndpointSliceController | undefined;
-  return {
-    name: 'endpointslice',
-    setup(ctx) {
-      impl = new EndpointSliceController(ctx);
-    },
-    async run(ctx, signal) {
-      impl ??= new EndpointSliceController(ctx);
-      await impl.run(signal);
-    },
-  };
+  return controllerFrom('endpointslice', (ctx) => new EndpointSliceController(ctx));
 }

@@ -16,6 +16,7 @@ import type { Informer } from '../../client/informer.js';
 import { isConflict, isNotFound, objectKey, resourceRef, splitKey, type ResourceClient } from '../../client/resource_client.js';
 import { WorkQueue, runWorkers, type ReconcileResult } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../controller.js';
+import { controllerFrom } from '../controller.js';
 import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, ANNOTATION_LEADER, hasSelector } from '../endpoints/pod_endpoints.js';
 import { SLICE_SERVICE_INDEX, SliceTracker, sliceServiceIndex } from './controller.js';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, portListKey } from './reconciler.js';
@@ -252,15 +253,5 @@ class MirroringController {
 
 /** The `endpointslicemirroring` controller: slices for hand-made Endpoints of selector-less Services. */
 export function endpointSliceMirroringController(): Controller {
-  let impl: MirroringController | undefined;
-  return {
-    name: 'endpointslicemirroring',
-    setup(ctx) {
-      impl = new MirroringController(ctx);
-    },
-    async run(ctx, signal) {
-      impl ??= new MirroringController(ctx);
-      await impl.run(signal);
-    },
-  };
+  return controllerFrom('endpointslicemirroring', (ctx) => new MirroringController(ctx));
 }
