@@ -2,6 +2,7 @@
 // leader election on the Lease kube-system/capstan-controller-manager, so that several managers
 // can run and only one acts. When leadership is lost, every controller stops; a new term starts
 // fresh informers (level-triggered controllers need nothing else to resume).
+import { setMaxListeners } from 'node:events';
 import type { EventRecorder } from '../client/events.js';
 import { realClock, type Clock } from '../client/clock.js';
 import { SharedInformerFactory } from '../client/informer.js';
@@ -32,6 +33,8 @@ export interface ControllerManagerHandle {
 export function runControllerManager(opts: ControllerManagerOptions): ControllerManagerHandle {
   const onError = opts.onError ?? ((err: unknown) => process.stderr.write(`controller-manager: ${String(err)}\n`));
   const lead = async (signal: AbortSignal): Promise<void> => {
+    // Every controller, its workers and informers listen on this one signal: many listeners by design.
+    setMaxListeners(1000, signal);
     const factory = new SharedInformerFactory(opts.source, { onError });
     const ctx: ControllerContext = {
       source: opts.source,
