@@ -236,3 +236,36 @@ test('many workers over many keys: each key reconciled, none concurrently (real 
   assert.equal(overlaps, 0);
   assert.ok(total >= 50 && total <= 1000, `total ${total}`);
 });
+
+test('runWorkers: { requeue: true } looks again with the key\'s back-off, without an error', async () => {
+  const clock = new FakeClock();
+  const queue = new WorkQueue<string>({ clock });
+  const ac = new AbortController();
+  let calls = 0;
+  const errors: unknown[] = [];
+  queue.add('k');
+  const done = runWorkers(
+    queue,
+    1,
+    async () => {
+      calls++;
+      if (calls < 3) return { requeue: true };
+      ac.abort();
+      return undefined;
+    },
+    ac.signal,
+    { onError: (_k, err) => errors.push(err) },
+  );
+  await settle();
+  assert.equal(calls, 1);
+  assert.equal(queue.numRequeues('k'), 1, 'requeued with back-off');
+  await clock.advance(5);
+  await settle();
+  assert.equal(calls, 2);
+  await clock.advance(10);
+  await settle();
+  await done;
+  assert.equal(calls, 3);
+  assert.deepEqual(errors, []);
+  assert.equal(queue.numRequeues('k'), 0, 'success forgets the back-off');
+});

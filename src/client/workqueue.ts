@@ -232,6 +232,8 @@ export class WorkQueue<K> {
 /** What a reconcile may ask for besides success: to be looked at again later. */
 export interface ReconcileResult {
   requeueAfterMs?: number;
+  /** Look again with the key's back-off, without it being an error (nothing was ready yet). */
+  requeue?: boolean;
 }
 
 export interface RunWorkersOptions<K> {
@@ -241,8 +243,8 @@ export interface RunWorkersOptions<K> {
 
 /**
  * Runs `n` workers taking keys from `queue` until `signal` aborts (then the queue is shut down).
- * A reconcile that throws is retried with addRateLimited; one that succeeds is forgotten (and
- * requeued after `requeueAfterMs` when it asks). The queue guarantees a key is never reconciled
+ * A reconcile that throws, or answers `{ requeue: true }`, is retried with addRateLimited; one
+ * that succeeds is forgotten (and requeued after `requeueAfterMs` when it asks). The queue guarantees a key is never reconciled
  * twice at once. Resolves when every worker has finished its current key.
  */
 export async function runWorkers<K>(
@@ -266,8 +268,12 @@ export async function runWorkers<K>(
       if (key === undefined) return;
       try {
         const result = await reconcile(key);
-        queue.forget(key);
-        if (result && result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
+        if (result && result.requeue) {
+          queue.addRateLimited(key);
+        } else {
+          queue.forget(key);
+          if (result && result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
+        }
       } catch (err) {
         try {
           onError(key, err);

@@ -23,7 +23,7 @@ import { RESOURCES, groupVersionString, isPreferredVersion, lookupKind, parseApi
 import type { EventRecorder } from '../../client/events.js';
 import { isApiError } from '../../api/errors.js';
 import { isConflict, isNotFound, type KubeObject, type ResourceClient, type ResourceRef } from '../../client/resource_client.js';
-import { WorkQueue, defaultControllerRateLimiter } from '../../client/workqueue.js';
+import { WorkQueue, defaultControllerRateLimiter, runWorkers, type ReconcileResult } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../controller.js';
 import {
   DependencyGraph,
@@ -86,6 +86,11 @@ const VIRTUAL_DELETE = Symbol('virtual delete');
 
 type Action = 'forget' | 'requeue';
 
+/** 'requeue' looks again with the key's back-off; 'forget' resets it. */
+function asResult(action: Action): ReconcileResult | undefined {
+  return action === 'requeue' ? { requeue: true } : undefined;
+}
+
 class GarbageCollector {
   readonly graph: DependencyGraph;
   readonly attemptToDelete: WorkQueue<string>;
@@ -125,8 +130,8 @@ class GarbageCollector {
   async run(signal: AbortSignal): Promise<void> {
     const n = Number(this.ctx.options.concurrentGcSyncs ?? garbageCollectorDefaults.concurrentGcSyncs);
     await Promise.all([
-      workLoop(this.attemptToDelete, n, (uid) => this.attemptToDeleteWorker(uid), signal),
-      workLoop(this.attemptToOrphan, n, (uid) => this.attemptToOrphanWorker(uid), signal),
+      runWorkers(this.attemptToDelete, n, async (uid) => asResult(await this.attemptToDeleteWorker(uid)), signal),
+      runWorkers(this.attemptToOrphan, n, async (uid) => asResult(await this.attemptToOrphanWorker(uid)), signal),
     ]);
   }
 
@@ -368,30 +373,6 @@ class GarbageCollector {
       'OwnerRefInvalidNamespace',
       `ownerRef ${identityString(invalid)} does not exist in namespace ${JSON.stringify(id.namespace)}`,
     );
-  }
-}
-
-/** Workers over a queue: 'requeue' re-adds the key with its back-off, 'forget' resets it. */
-async function workLoop(queue: WorkQueue<string>, n: number, fn: (key: string) => Promise<Action>, signal: AbortSignal): Promise<void> {
-  const stop = (): void => queue.shutdown();
-  if (signal.aborted) stop();
-  else signal.addEventListener('abort', stop, { once: true });
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const key = await queue.get();
-      if (key === undefined) return;
-      try {
-        if ((await fn(key)) === 'forget') queue.forget(key);
-        else queue.addRateLimited(key);
-      } finally {
-        queue.done(key);
-      }
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, n) }, worker));
-  } finally {
-    signal.removeEventListener('abort', stop);
   }
 }
 
