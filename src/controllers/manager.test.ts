@@ -5,19 +5,11 @@ import { test } from 'node:test';
 import { startApiServer } from '../apiserver/server.js';
 import { localApi } from '../apiserver/local_api.js';
 import { LocalClient } from '../client/local.js';
+import { until } from '../client/testing.js';
 import { openMemoryBackend } from '../storage/memory/memory_table.js';
 import type { ControllerFactory } from './controller.js';
 import { runControllerManager } from './manager.js';
 
-async function until<T>(fn: () => T | Promise<T>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('two managers: one leads and runs its controllers; when it stops, the other takes over', { timeout: 60_000 }, async () => {
   const backend = openMemoryBackend();
@@ -40,12 +32,12 @@ test('two managers: one leads and runs its controllers; when it stops, the other
   const a = runControllerManager({ ...common, registry: probe('a'), identity: 'a' });
   const b = runControllerManager({ ...common, registry: probe('b'), identity: 'b' });
   try {
-    await until(() => running.length === 1);
+    await until('a leader running controllers', () => running.length === 1);
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(running.length, 1, 'only the leader runs controllers');
     const [leader, other, otherName] = running[0] === 'a' ? [a, b, 'b'] : [b, a, 'a'];
     await leader.stop();
-    await until(() => running.length === 1 && running[0] === otherName);
+    await until('the other manager taking over', () => running.length === 1 && running[0] === otherName);
     assert.ok(other.isLeader());
   } finally {
     await a.stop();

@@ -6,19 +6,11 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import { startApiServer } from '../apiserver/server.js';
 import { localApi } from '../apiserver/local_api.js';
 import { LocalClient } from '../client/local.js';
+import { until } from '../client/testing.js';
 import { resourceRef } from '../client/resource_client.js';
 import { openMemoryBackend } from '../storage/memory/memory_table.js';
 import { runScheduler } from './run.js';
 
-async function until<T>(fn: () => T | Promise<T>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('two schedulers: one leads and binds; when it stops, the other takes over', { timeout: 60_000 }, async () => {
   const backend = openMemoryBackend();
@@ -33,15 +25,15 @@ test('two schedulers: one leads and binds; when it stops, the other takes over',
     const res = { cpu: '4', memory: '8Gi', pods: '110' };
     await nodes.create('', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' }, status: { capacity: res, allocatable: res, conditions: [{ type: 'Ready', status: 'True' }] } } as never);
     const pod = (name: string): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x' }] } });
-    await until(() => a.isLeader() || b.isLeader());
+    await until('a leader', () => a.isLeader() || b.isLeader());
     assert.ok(!(a.isLeader() && b.isLeader()), 'never two leaders');
     await pods.create('default', pod('p1'));
-    await until(async () => (await pods.get('default', 'p1')).spec?.nodeName === 'n1');
+    await until('p1 bound', async () => (await pods.get('default', 'p1')).spec?.nodeName === 'n1');
     const [leader, other] = a.isLeader() ? [a, b] : [b, a];
     await leader.stop();
-    await until(() => other.isLeader());
+    await until('failover', () => other.isLeader());
     await pods.create('default', pod('p2'));
-    await until(async () => (await pods.get('default', 'p2')).spec?.nodeName === 'n1');
+    await until('p2 bound', async () => (await pods.get('default', 'p2')).spec?.nodeName === 'n1');
   } finally {
     await a.stop();
     await b.stop();

@@ -15,29 +15,11 @@ import { SharedInformerFactory } from '../../client/informer.js';
 import { LocalClient } from '../../client/local.js';
 import { isNotFound, resourceRef, type KubeObject, type ResourceClient } from '../../client/resource_client.js';
 import type { ControllerContext } from '../controller.js';
+import { until, isGone } from '../../client/testing.js';
 import { deletableResources, garbageCollectorController } from './controller.js';
 
-type Truthy<T> = Exclude<T, undefined | null | false | '' | 0>;
 
-async function until<T>(what: string, fn: () => T | Promise<T>, ms = 15_000): Promise<Truthy<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as Truthy<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
-async function gone(client: ResourceClient, ns: string, name: string): Promise<boolean> {
-  try {
-    await client.get(ns, name);
-    return false;
-  } catch (err) {
-    if (isNotFound(err)) return true;
-    throw err;
-  }
-}
 
 async function startEnv() {
   const backend = openMemoryBackend();
@@ -127,7 +109,7 @@ test('background: when the owner is deleted, its dependents are deleted', { time
     await env.observed(pod);
     await env.observed(shared);
     await env.cms.delete('default', 'owner');
-    await until('dependents deleted', async () => (await gone(env.cms, 'default', 'dep')) && (await gone(env.pods, 'default', 'p')));
+    await until('dependents deleted', async () => (await isGone(env.cms, 'default', 'dep')) && (await isGone(env.pods, 'default', 'p')));
     const kept = await until('dangling reference removed', async () => {
       const s = await env.cms.get('default', 'shared');
       return s.metadata?.ownerReferences?.length === 1 ? s : undefined;
@@ -150,7 +132,7 @@ test('an owner is matched by uid: a new object with the same name does not keep 
     const kept = await env.cm('of-second', [env.ref(second)]);
     // Dangling by uid: a name that never existed.
     const ghost = await env.cm('of-ghost', [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'nobody', uid: '00000000-0000-0000-0000-000000000001' }]);
-    await until('dependents of absent owners deleted', async () => (await gone(env.cms, 'default', 'of-first')) && (await gone(env.cms, 'default', 'of-ghost')));
+    await until('dependents of absent owners deleted', async () => (await isGone(env.cms, 'default', 'of-first')) && (await isGone(env.cms, 'default', 'of-ghost')));
     assert.ok(orphaned.metadata?.uid && ghost.metadata?.uid);
     // The live owner's dependent was verified against the API and stays.
     await env.observed(kept);
@@ -181,9 +163,9 @@ test('foreground: the owner stays until its blocking dependents are gone, then g
     assert.deepEqual(waiting.metadata?.finalizers, ['foregroundDeletion']);
     // Release the blocker: it goes, then the owner.
     await env.cms.patch('default', 'blocker', 'merge', { metadata: { finalizers: null } });
-    await until('blocker gone', () => gone(env.cms, 'default', 'blocker'));
-    await until('owner gone', () => gone(env.cms, 'default', 'fg-owner'));
-    await until('non-blocking dependent gone', () => gone(env.cms, 'default', 'non-blocking'));
+    await until('blocker gone', () => isGone(env.cms, 'default', 'blocker'));
+    await until('owner gone', () => isGone(env.cms, 'default', 'fg-owner'));
+    await until('non-blocking dependent gone', () => isGone(env.cms, 'default', 'non-blocking'));
   } finally {
     await env.stop();
   }
@@ -204,9 +186,9 @@ test('foreground through two levels: a dependent with dependents of its own is d
     });
     assert.deepEqual(midMarked.metadata?.finalizers, ['foregroundDeletion']);
     await until('leaf being deleted', async () => !!(await env.cms.get('default', 'leaf')).metadata?.deletionTimestamp);
-    assert.ok(!(await gone(env.cms, 'default', 'top')), 'top waits for mid');
+    assert.ok(!(await isGone(env.cms, 'default', 'top')), 'top waits for mid');
     await env.cms.patch('default', 'leaf', 'merge', { metadata: { finalizers: null } });
-    await until('all gone', async () => (await gone(env.cms, 'default', 'leaf')) && (await gone(env.cms, 'default', 'mid')) && (await gone(env.cms, 'default', 'top')));
+    await until('all gone', async () => (await isGone(env.cms, 'default', 'leaf')) && (await isGone(env.cms, 'default', 'mid')) && (await isGone(env.cms, 'default', 'top')));
   } finally {
     await env.stop();
   }
@@ -223,7 +205,7 @@ test('orphan: dependents stay without the reference; then the owner goes', { tim
     await env.observed(b);
     const marked = await env.cms.delete('default', 'orphaner', { propagationPolicy: 'Orphan' });
     assert.deepEqual(marked?.metadata?.finalizers, ['orphan']);
-    await until('owner gone', () => gone(env.cms, 'default', 'orphaner'));
+    await until('owner gone', () => isGone(env.cms, 'default', 'orphaner'));
     const a2 = await env.cms.get('default', 'a');
     const b2 = await env.cms.get('default', 'b');
     assert.equal(a2.metadata?.uid, a.metadata?.uid);
@@ -231,7 +213,7 @@ test('orphan: dependents stay without the reference; then the owner goes', { tim
     assert.deepEqual(b2.metadata?.ownerReferences?.map((r) => r.name), ['stays']);
     // And they are not collected afterwards.
     await new Promise((r) => setTimeout(r, 300));
-    assert.ok(!(await gone(env.cms, 'default', 'a')));
+    assert.ok(!(await isGone(env.cms, 'default', 'a')));
   } finally {
     await env.stop();
   }
@@ -244,8 +226,8 @@ test('a namespaced owner referenced from another namespace counts as absent, wit
     const owner = await env.cm('owner');
     await env.observed(owner);
     const stray = await env.cm('stray', [env.ref(owner)], {}, 'other');
-    await until('cross-namespace dependent deleted', () => gone(env.cms, 'other', 'stray'));
-    assert.ok(!(await gone(env.cms, 'default', 'owner')), 'the owner itself is untouched');
+    await until('cross-namespace dependent deleted', () => isGone(env.cms, 'other', 'stray'));
+    assert.ok(!(await isGone(env.cms, 'default', 'owner')), 'the owner itself is untouched');
     const events = env.source.resource<Event>(resourceRef('', 'v1', 'events'));
     const ev = await until('warning event', async () => (await events.list('other')).items.find((e) => e.reason === 'OwnerRefInvalidNamespace'));
     assert.equal(ev.type, 'Warning');
@@ -274,10 +256,10 @@ test('cluster-scoped owners may own namespaced objects; a cluster-scoped object 
     // stays unverified and the cluster-scoped dependent is never collected.
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(env.gc.graph?.node(invalidUid)?.virtual, true);
-    assert.ok(!(await gone(roles, '', 'names-a-configmap')));
-    assert.ok(!(await gone(env.cms, 'default', 'owned-by-cluster')), 'a live cluster-scoped owner keeps its dependent');
+    assert.ok(!(await isGone(roles, '', 'names-a-configmap')));
+    assert.ok(!(await isGone(env.cms, 'default', 'owned-by-cluster')), 'a live cluster-scoped owner keeps its dependent');
     await roles.delete('', 'cluster-owner');
-    await until('namespaced dependent of a cluster-scoped owner deleted', () => gone(env.cms, 'default', 'owned-by-cluster'));
+    await until('namespaced dependent of a cluster-scoped owner deleted', () => isGone(env.cms, 'default', 'owned-by-cluster'));
   } finally {
     await env.stop();
   }

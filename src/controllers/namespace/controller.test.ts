@@ -14,29 +14,14 @@ import { SharedInformerFactory } from '../../client/informer.js';
 import { LocalClient, type LocalApi } from '../../client/local.js';
 import { isNotFound, resourceRef, type KubeObject, type ResourceClient } from '../../client/resource_client.js';
 import type { ControllerContext } from '../controller.js';
+import { until, isGone } from '../../client/testing.js';
+
+/** Namespace deletion waits out its own estimate before finishing: a longer bound than the default. */
+const NS_WAIT_MS = 20_000;
 import { ConditionUpdater, namespaceController, namespacedDeletableResources } from './controller.js';
 
-type Truthy<T> = Exclude<T, undefined | null | false | '' | 0>;
 
-async function until<T>(what: string, fn: () => T | Promise<T>, ms = 20_000): Promise<Truthy<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as Truthy<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
-async function gone(client: ResourceClient, ns: string, name: string): Promise<boolean> {
-  try {
-    await client.get(ns, name);
-    return false;
-  } catch (err) {
-    if (isNotFound(err)) return true;
-    throw err;
-  }
-}
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -185,10 +170,10 @@ test('deleting a namespace deletes everything in it, then the namespace', { time
 
     const marked = await env.namespaces.delete('', ns);
     assert.equal(marked?.status?.phase, 'Terminating');
-    await until('namespace gone', () => gone(env.namespaces, '', ns));
-    for (const [client, obj] of objects) assert.ok(await gone(client, ns, obj.metadata!.name!), `${client.resource.plural}/${obj.metadata?.name} deleted`);
-    assert.ok(!(await gone(cms, 'bystander', 'safe')), 'other namespaces keep their content');
-    assert.ok(!(await gone(env.namespaces, '', 'bystander')));
+    await until('namespace gone', () => isGone(env.namespaces, '', ns), NS_WAIT_MS);
+    for (const [client, obj] of objects) assert.ok(await isGone(client, ns, obj.metadata!.name!), `${client.resource.plural}/${obj.metadata?.name} deleted`);
+    assert.ok(!(await isGone(cms, 'bystander', 'safe')), 'other namespaces keep their content');
+    assert.ok(!(await isGone(env.namespaces, '', 'bystander')));
   } finally {
     await env.stop();
   }
@@ -207,7 +192,7 @@ test('content held by a finalizer keeps the namespace, reported in its condition
       const n = await env.namespaces.get('', ns);
       const c = n.status?.conditions?.find((x) => x.type === 'NamespaceContentRemaining');
       return c?.status === 'True' ? n : undefined;
-    });
+    }, NS_WAIT_MS);
     const conds = new Map((reported.status?.conditions ?? []).map((c) => [c.type, c]));
     assert.equal(conds.get('NamespaceContentRemaining')?.reason, 'SomeResourcesRemain');
     assert.equal(conds.get('NamespaceContentRemaining')?.message, 'Some resources are remaining: configmaps. has 1 resource instances');
@@ -216,10 +201,10 @@ test('content held by a finalizer keeps the namespace, reported in its condition
     assert.equal(conds.get('NamespaceDeletionContentFailure')?.status, 'False');
     assert.equal(reported.status?.phase, 'Terminating');
     assert.deepEqual(reported.spec?.finalizers, ['kubernetes'], 'not finalized while content remains');
-    assert.ok(await gone(cms, ns, 'free'));
+    assert.ok(await isGone(cms, ns, 'free'));
     // Release the finalizer: the config map goes, and on its next look the controller finishes.
     await cms.patch(ns, 'stuck', 'merge', { metadata: { finalizers: null } });
-    await until('namespace gone', () => gone(env.namespaces, '', ns));
+    await until('namespace gone', () => isGone(env.namespaces, '', ns), NS_WAIT_MS);
   } finally {
     await env.stop();
   }
@@ -231,8 +216,8 @@ test('a server without the finalize subresource is reported, not taken for succe
     await env.namespaces.create('', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'stays' } });
     await env.r('', 'v1', 'configmaps').create('stays', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'stays' } } as ConfigMap);
     await env.namespaces.delete('', 'stays');
-    await until('error reported', () => env.errors.some((e) => e instanceof Error && /finalize subresource/.test(e.message)));
-    assert.ok(await gone(env.r('', 'v1', 'configmaps'), 'stays', 'c'), 'content deleted all the same');
+    await until('error reported', () => env.errors.some((e) => e instanceof Error && /finalize subresource/.test(e.message)), NS_WAIT_MS);
+    assert.ok(await isGone(env.r('', 'v1', 'configmaps'), 'stays', 'c'), 'content deleted all the same');
     const n = await env.namespaces.get('', 'stays');
     assert.deepEqual(n.spec?.finalizers, ['kubernetes']);
     assert.equal(n.status?.conditions?.find((c) => c.type === 'NamespaceContentRemaining')?.reason, 'ContentRemoved');

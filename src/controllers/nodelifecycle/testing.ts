@@ -1,6 +1,7 @@
 // Test helpers for controllers in this folder: a ControllerContext over a given ClientSource with
 // a FakeClock, and a poll loop that can move the fake clock while it waits. Test-only (imported by
 // *.test.ts files), but free of apiserver/storage imports so that it obeys the layering rule.
+import { until as waitUntil } from '../../client/testing.js';
 import type { Clock } from '../../client/clock.js';
 import { EventRecorder } from '../../client/events.js';
 import { SharedInformerFactory } from '../../client/informer.js';
@@ -56,12 +57,6 @@ export async function startControllers(
 }
 
 /** Polls `fn` (real time) until it returns something truthy; throws after `ms`. */
-export async function until<T>(fn: () => T | Promise<T>, ms = 10_000, what = 'condition'): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+export function until<T>(fn: () => T | Promise<T>, ms = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+  return waitUntil(what, fn, ms, 10) as Promise<NonNullable<T>>;
 }

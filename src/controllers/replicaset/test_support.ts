@@ -2,6 +2,7 @@
 // ClientSource the way the controller manager does, capture their Events, play the kubelet's part
 // in making pods ready, and wrap a source to delay or fail calls. The API server itself is started
 // by the test files, so this file, like the controllers, depends only on client/ and api/.
+import { until as waitUntil, type Truthy } from '../../client/testing.js';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { ApiError } from '../../api/errors.js';
 import { realClock, type Clock } from '../../client/clock.js';
@@ -10,16 +11,9 @@ import { SharedInformerFactory } from '../../client/informer.js';
 import type { ClientSource, KubeObject, ResourceClient, ResourceRef, WatchEvent } from '../../client/resource_client.js';
 import type { Controller, ControllerContext } from '../controller.js';
 
-type Truthy<T> = Exclude<T, false | undefined | null | 0 | ''>;
 
-export async function until<T>(fn: () => T | Promise<T>, what = 'condition', ms = 15_000): Promise<Truthy<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as Truthy<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+export function until<T>(fn: () => T | Promise<T>, what = 'condition', ms = 15_000): Promise<Truthy<T>> {
+  return waitUntil(what, fn, ms, 10);
 }
 
 export interface RecordedEvent {

@@ -11,19 +11,10 @@ import { SharedInformerFactory } from '../../client/informer.js';
 import { LocalClient } from '../../client/local.js';
 import { isNotFound, resourceRef } from '../../client/resource_client.js';
 import type { ControllerContext } from '../controller.js';
+import { until } from '../../client/testing.js';
 import { serviceAccountController } from './controller.js';
 
-type Truthy<T> = Exclude<T, undefined | null | false | '' | 0>;
 
-async function until<T>(what: string, fn: () => T | Promise<T>, ms = 15_000): Promise<Truthy<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as Truthy<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 test('every active namespace gets a default ServiceAccount, re-created when deleted', { timeout: 60_000 }, async () => {
   const backend = openMemoryBackend();
