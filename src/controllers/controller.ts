@@ -51,3 +51,12 @@ export function controllerFrom(name: string, make: (ctx: ControllerContext) => {
     },
   };
 }
+
+/**
+ * A numeric option from `ctx.options`, or `dflt` when it is absent or not a finite number at
+ * least 0 (above 0 with `positive`, for counts such as workers).
+ */
+export function numberOption(ctx: ControllerContext, name: string, dflt: number, opts: { positive?: boolean } = {}): number {
+  const v = ctx.options[name];
+  return typeof v === 'number' && Number.isFinite(v) && (opts.positive ? v > 0 : v >= 0) ? v : dflt;
+}

@@ -38,6 +38,7 @@ import {
 } from '../../client/resource_client.js';
 import { WorkQueue, runWorkers, type ReconcileResult } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../controller.js';
+import { numberOption } from '../controller.js';
 import { claimObjects, controllerOf, newControllerRef } from '../replicaset/controller_ref.js';
 import {
   POD_TEMPLATE_HASH_LABEL,
@@ -149,8 +150,7 @@ export class DeploymentController implements Controller {
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     const synced = await Promise.all([this.deployments.waitForSync(signal), this.replicaSets.waitForSync(signal), this.pods.waitForSync(signal)]);
     if (!synced.every(Boolean)) return;
-    const n = ctx.options.deploymentWorkers;
-    const workers = this.opts.workers ?? (typeof n === 'number' && n > 0 ? n : DEFAULT_WORKERS);
+    const workers = this.opts.workers ?? numberOption(ctx, 'deploymentWorkers', DEFAULT_WORKERS, { positive: true });
     await runWorkers(this.queue, workers, (key) => this.sync(key), signal, {
       // A conflict means the cache was behind a write; the retry reads the newer object.
       onError: (key, err) => {

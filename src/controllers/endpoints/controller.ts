@@ -18,7 +18,7 @@ import type { Informer } from '../../client/informer.js';
 import { isAlreadyExists, isConflict, isNotFound, objectKey, resourceRef, splitKey, type ResourceClient } from '../../client/resource_client.js';
 import { WorkQueue, runWorkers, type ReconcileResult } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../controller.js';
-import { controllerFrom } from '../controller.js';
+import { controllerFrom, numberOption } from '../controller.js';
 import {
   ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
   ANNOTATION_LEADER,
@@ -263,8 +263,7 @@ class EndpointsController {
     this.client = ctx.source.resource<Endpoints>(ref);
     this.recorder = ctx.recorder('endpoint-controller');
     this.queue = new WorkQueue<string>({ clock: ctx.clock, name: 'endpoint' });
-    const b = ctx.options.endpointUpdatesBatchPeriodMs;
-    this.batchMs = typeof b === 'number' && b >= 0 ? b : endpointsDefaults.endpointUpdatesBatchPeriodMs;
+    this.batchMs = numberOption(ctx, 'endpointUpdatesBatchPeriodMs', endpointsDefaults.endpointUpdatesBatchPeriodMs);
     this.services.addEventHandler({
       onAdd: (s) => this.queue.add(objectKey(s)),
       onUpdate: (_o, s) => this.queue.add(objectKey(s)),
@@ -288,8 +287,7 @@ class EndpointsController {
       if (ep.metadata?.annotations?.[ANNOTATION_LEADER] !== undefined) continue;
       this.queue.add(objectKey(ep));
     }
-    const w = this.ctx.options.concurrentEndpointSyncs;
-    await runWorkers(this.queue, typeof w === 'number' && w > 0 ? w : endpointsDefaults.workers, (key) => this.sync(key), signal, {
+    await runWorkers(this.queue, numberOption(this.ctx, 'concurrentEndpointSyncs', endpointsDefaults.workers, { positive: true }), (key) => this.sync(key), signal, {
       onError: (key, err) => this.ctx.onError(new Error(`endpoint ${key}: ${err instanceof Error ? err.message : String(err)}`)),
     });
   }

@@ -19,7 +19,7 @@ import type { Informer } from '../../client/informer.js';
 import { isConflict, isNotFound, objectKey, resourceRef, splitKey, type ResourceClient } from '../../client/resource_client.js';
 import { WorkQueue, runWorkers, type ReconcileResult } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../controller.js';
-import { controllerFrom } from '../controller.js';
+import { controllerFrom, numberOption } from '../controller.js';
 import {
   ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
   TriggerTimeTracker,
@@ -49,11 +49,6 @@ export const endpointSliceDefaults = {
 export function sliceServiceIndex(s: EndpointSlice): string[] {
   const svc = s.metadata?.labels?.[LABEL_SERVICE_NAME];
   return svc ? [`${s.metadata?.namespace ?? ''}/${svc}`] : [];
-}
-
-function numberOption(ctx: ControllerContext, name: string, dflt: number): number {
-  const v = ctx.options[name];
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : dflt;
 }
 
 const DELETED = -1;

@@ -16,7 +16,7 @@ import type { Informer } from '../../client/informer.js';
 import { isConflict, isNotFound, objectKey, resourceRef, splitKey, type ResourceClient } from '../../client/resource_client.js';
 import { WorkQueue, runWorkers, type ReconcileResult } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../controller.js';
-import { controllerFrom } from '../controller.js';
+import { controllerFrom, numberOption } from '../controller.js';
 import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, ANNOTATION_LEADER, hasSelector } from '../endpoints/pod_endpoints.js';
 import { SLICE_SERVICE_INDEX, SliceTracker, sliceServiceIndex } from './controller.js';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, portListKey } from './reconciler.js';
@@ -143,8 +143,7 @@ class MirroringController {
     this.client = ctx.source.resource<EndpointSlice>(ref);
     this.recorder = ctx.recorder('endpoint-slice-mirroring-controller');
     this.queue = new WorkQueue<string>({ clock: ctx.clock, name: 'endpoint_slice_mirroring' });
-    const m = ctx.options.mirroringMaxEndpointsPerSubset;
-    this.max = typeof m === 'number' && m > 0 ? m : mirroringDefaults.maxEndpointsPerSubset;
+    this.max = numberOption(ctx, 'mirroringMaxEndpointsPerSubset', mirroringDefaults.maxEndpointsPerSubset, { positive: true });
     const enqueue = (o: { metadata?: { name?: string; namespace?: string } }): void => this.queue.add(objectKey(o));
     this.endpoints.addEventHandler({ onAdd: enqueue, onUpdate: (_o, e) => enqueue(e), onDelete: enqueue });
     this.services.addEventHandler({ onAdd: enqueue, onUpdate: (_o, s) => enqueue(s), onDelete: enqueue });
@@ -165,8 +164,7 @@ class MirroringController {
       const [key] = sliceServiceIndex(s);
       if (key) this.queue.add(key);
     }
-    const w = this.ctx.options.mirroringConcurrentServiceEndpointSyncs;
-    await runWorkers(this.queue, typeof w === 'number' && w > 0 ? w : mirroringDefaults.workers, (key) => this.sync(key), signal, {
+    await runWorkers(this.queue, numberOption(this.ctx, 'mirroringConcurrentServiceEndpointSyncs', mirroringDefaults.workers, { positive: true }), (key) => this.sync(key), signal, {
       onError: (key, err) => this.ctx.onError(new Error(`endpointslicemirroring ${key}: ${err instanceof Error ? err.message : String(err)}`)),
     });
   }

@@ -30,6 +30,7 @@ import {
 } from '../../client/resource_client.js';
 import { WorkQueue, runWorkers, type ReconcileResult } from '../../client/workqueue.js';
 import type { Controller, ControllerContext } from '../controller.js';
+import { numberOption } from '../controller.js';
 import { claimObjects, controllerOf, newControllerRef } from './controller_ref.js';
 import { podsToDelete } from './deletion_ranking.js';
 import { Expectations } from './expectations.js';
@@ -138,7 +139,7 @@ export class ReplicaController<T extends ReplicaOwner> implements Controller {
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     const synced = await Promise.all([this.owners.waitForSync(signal), this.pods.waitForSync(signal)]);
     if (!synced.every(Boolean)) return;
-    const workers = this.opts.workers ?? numberOption(ctx.options[`${this.k.controllerName}Workers`]) ?? DEFAULT_WORKERS;
+    const workers = this.opts.workers ?? numberOption(ctx, `${this.k.controllerName}Workers`, DEFAULT_WORKERS, { positive: true });
     await runWorkers(this.queue, workers, (key) => this.sync(key), signal, {
       // A conflict means the cache was behind a write; the retry reads the newer object.
       onError: (key, err) => {
@@ -356,10 +357,6 @@ export class ReplicaController<T extends ReplicaOwner> implements Controller {
       }
     }
   }
-}
-
-function numberOption(v: number | string | boolean | undefined): number | undefined {
-  return typeof v === 'number' && v > 0 ? v : undefined;
 }
 
 function errorMessage(err: unknown): string {
