@@ -15,4 +15,10 @@ export const apiserverDefaults = {
   watchCacheWindow: 2_000,
   /** Events one watcher may lag behind before it is ended with 410 (the client relists). */
   watchSubscriberBuffer: 10_000,
+  /** The kubelet port used when a node reports none (upstream --kubelet-port). */
+  kubeletPort: 10250,
+  /** Which node address reaches its kubelet, first match wins (upstream --kubelet-preferred-address-types). */
+  kubeletPreferredAddressTypes: ['Hostname', 'InternalDNS', 'InternalIP', 'ExternalDNS', 'ExternalIP'],
+  /** How long connecting (TCP + TLS) to a kubelet may take (Go's default dialer: 30 s). */
+  kubeletDialTimeoutMs: 30_000,
 } as const;

@@ -5,6 +5,7 @@
 // a metav1.Status with the upstream code and reason.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import YAML from 'yaml';
 import { ApiError, badRequest, internalError, isApiError, methodNotSupported, notAcceptable, notFound, forbidden } from '../api/errors.js';
@@ -28,6 +29,7 @@ import { SYSTEM_PRIORITY_CLASSES, admitPodPriority } from './admission/priority.
 import { admitDefaultTolerations } from './admission/default_tolerations.js';
 import { nameValidatorFor, strategyFor } from './registry/strategies/registry.js';
 import { parseResourceRequest, type ResourceRequest } from './request_info.js';
+import { KubeletProxy, kubeletRequestInfo, matchKubeletTarget, upgradeNotSupported, writeStatusResponse } from './kubelet_proxy.js';
 import { negotiateObjectForm, parseIncludeObject, toPartialObjectMetadata, toPartialObjectMetadataList, toTable, type ObjectForm } from './table.js';
 import { apiserverDefaults } from './defaults.js';
 import {
@@ -77,6 +79,8 @@ export class ApiServer {
   private readonly namespaces: GenericStore;
   private readonly watches = new Set<AbortController>();
   private readonly authorizer: Authorizer = allowAll;
+  /** Pod log/exec/attach/portforward and node proxy: answered by the node's kubelet. */
+  private readonly kubelet: KubeletProxy;
 
   constructor(private readonly options: ApiServerOptions) {
     const checkNamespace = async (ns: string, resource: ResourceInfo, name: string): Promise<void> => {
@@ -108,6 +112,9 @@ export class ApiServer {
       );
     }
     this.namespaces = this.stores.get(storeKey('', 'v1', 'namespaces'))!;
+    const pods = this.stores.get(storeKey('', 'v1', 'pods'))!;
+    const nodes = this.stores.get(storeKey('', 'v1', 'nodes'))!;
+    this.kubelet = new KubeletProxy({ getPod: (ns, name) => pods.get(ns, name), getNode: (name) => nodes.get('', name) });
   }
 
   /** Creates the namespaces and priority classes every cluster has, if missing. */
@@ -132,6 +139,27 @@ export class ApiServer {
     this.route(req, res).catch((err: unknown) => this.fail(res, err));
   };
 
+  /** The server's `upgrade` event: kubelet streams are tunnelled, every other upgrade refused. */
+  handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // An upgraded socket has no error handler of its own; a reset must not crash the server.
+    socket.on('error', () => socket.destroy());
+    this.upgrade(req, socket, head).catch((err: unknown) => {
+      if (!isApiError(err)) this.options.onInternalError?.(err);
+      writeStatusResponse(socket, isApiError(err) ? err : internalError(err));
+    });
+  };
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const target = matchKubeletTarget(url.pathname);
+    if (!target) {
+      const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+      throw parseResourceRequest(req.method ?? 'GET', path, url.searchParams) ? upgradeNotSupported() : noSuchPath();
+    }
+    await this.authorizer.authorize(req, kubeletRequestInfo(target, req.method ?? 'GET'));
+    await this.kubelet.upgrade({ req, socket, head, target, url });
+  }
+
   private fail(res: ServerResponse, err: unknown): void {
     const apiErr = isApiError(err) ? err : internalError(err);
     if (!isApiError(err)) this.options.onInternalError?.(err);
@@ -144,6 +172,11 @@ export class ApiServer {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const kubeletTarget = matchKubeletTarget(url.pathname);
+    if (kubeletTarget) {
+      await this.authorizer.authorize(req, kubeletRequestInfo(kubeletTarget, req.method ?? 'GET'));
+      return this.kubelet.serve({ req, res, target: kubeletTarget, url });
+    }
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const info = parseResourceRequest(req.method ?? 'GET', path, url.searchParams);
     await this.authorizer.authorize(req, info);
@@ -513,8 +546,9 @@ export class ApiServer {
     }
   }
 
-  /** Ends every open watch and the watch caches (on shutdown). */
+  /** Ends every open watch, kubelet stream and the watch caches (on shutdown). */
   closeWatches(): void {
+    this.kubelet.close();
     for (const ac of this.watches) ac.abort();
     for (const store of this.stores.values()) store.close();
   }
@@ -524,6 +558,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const api = new ApiServer(options);
   await api.bootstrap();
   const server = createServer({ keepAlive: true }, api.handle);
+  server.on('upgrade', api.handleUpgrade);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -26,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./up.js')).upCommand(rest);
     case 'server':
       return (await import('./server.js')).serverCommand(rest);
+    case 'agent':
+      return (await import('./agent.js')).agentCommand(rest);
     default:
       process.stderr.write(`capstan: unknown or not yet available command "${command}"\n\n${USAGE}`);
       return 2;

@@ -33,7 +33,7 @@ export class Cluster {
    */
   constructor(
     readonly dir = mkdtempSync(join(tmpdir(), 'capstan-e2e-')),
-    private readonly components: { scheduler?: boolean; controllers?: string } = {},
+    private readonly components: { scheduler?: boolean; controllers?: string; up?: { nodes: number } } = {},
   ) {
     this.kubeconfig = join(dir, 'kubeconfig');
   }
@@ -44,9 +44,10 @@ export class Cluster {
     const child = spawn(
       process.execPath,
       [
-        MAIN, 'server', '--port', port, '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--kubeconfig', this.kubeconfig,
-        ...(this.components.scheduler ? [] : ['--disable-scheduler']),
-        `--controllers=${this.components.controllers ?? ''}`,
+        MAIN, this.components.up ? 'up' : 'server', '--port', port, '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--kubeconfig', this.kubeconfig,
+        ...(this.components.up ? ['--nodes', String(this.components.up.nodes), '--node-ip', '127.0.0.1'] : []),
+        ...(this.components.scheduler || this.components.up ? [] : ['--disable-scheduler']),
+        ...(this.components.up ? [] : [`--controllers=${this.components.controllers ?? ''}`]),
         ...extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -57,7 +58,8 @@ export class Cluster {
       const onData = (d: Buffer): void => {
         this.output += d.toString();
         const m = /api ready at (http:\/\/\S+)/.exec(this.output);
-        if (m) resolveUrl(m[1]!);
+        // `up` is ready once its nodes are.
+        if (m && (!this.components.up || /cluster ready/.test(this.output))) resolveUrl(m[1]!);
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));

@@ -1,0 +1,190 @@
+// `capstan agent`: the kubelet of one node, joined to a server over HTTP(S). `startAgent` is also
+// what `capstan up` runs in process (with an in-process client instead of HTTP).
+import { mkdirSync } from 'node:fs';
+import { homedir, hostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Taint } from 'kubernetes-types/core/v1.js';
+import { EventRecorder } from '../client/events.js';
+import type { ClientSource } from '../client/resource_client.js';
+import { RestClient, loadKubeconfig, type RestConfig } from '../client/rest.js';
+import { kubeletDefaults } from '../kubelet/defaults.js';
+import { startKubelet, type Kubelet } from '../kubelet/kubelet.js';
+import { machineCapacity } from '../kubelet/node_status.js';
+import { startContainerProbes } from '../kubelet/probes.js';
+import { chooseRuntime, RUNTIMES } from '../kubelet/runtime/registry.js';
+
+export const agentUsage = `Usage: capstan agent --server URL [flags]
+
+Flags:
+  --server URL            the API server (e.g. https://10.0.0.1:6443)
+  --token T               bearer token for the API server
+  --kubeconfig PATH       take server and credentials from a kubeconfig instead
+  --name N                node name (default: this host's name)
+  --node-ip IP            the node's address (default: the primary interface's IPv4 address)
+  --bind-address IP       where the kubelet serves logs/exec/port-forward (default: the node IP)
+  --port N                the kubelet's HTTPS port (default ${kubeletDefaults.port}; 0 picks one)
+  --runtime R             process | sim | auto (default auto: containerd if its socket exists, else process)
+  --data-dir DIR          this node's state (default ~/.capstan/nodes/<name>)
+  --pod-cidr CIDR         addresses for this node's pods (default 10.42.0.0/24)
+  --capacity LIST         extra or overriding capacity, e.g. nvidia.com/gpu=1,cpu=8 (sim: the whole capacity)
+  --node-labels LIST      extra labels, e.g. zone=a,disk=ssd
+  --register-with-taints LIST  e.g. dedicated=gpu:NoSchedule
+  --sim-start-delay DURATION   sim runtime: time from start to running (default 0)
+  -h, --help              this text
+`;
+
+export interface AgentOptions {
+  client: ClientSource;
+  /** Where Events go (the API server's URL) and the headers to reach it. */
+  apiUrl: string;
+  apiHeaders?: Record<string, string>;
+  nodeName: string;
+  nodeIp: string;
+  bindAddress: string;
+  port: number;
+  runtime: string;
+  dataDir: string;
+  podCidr: string;
+  capacity: Record<string, string>;
+  labels: Record<string, string>;
+  taints: Taint[];
+  simStartDelayMs?: number;
+  log: (msg: string) => void;
+}
+
+export interface RunningAgent {
+  kubelet: Kubelet;
+  runtimeName: string;
+  stop(): Promise<void>;
+}
+
+export function parseList(text: string | undefined, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (text ?? '').split(',').filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i <= 0) throw new Error(`${flag}: expected key=value, got "${part}"`);
+    out[part.slice(0, i)] = part.slice(i + 1);
+  }
+  return out;
+}
+
+export function parseTaints(text: string | undefined): Taint[] {
+  return (text ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((t) => {
+      const m = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(t);
+      if (!m) throw new Error(`--register-with-taints: invalid taint "${t}" (key[=value]:NoSchedule|PreferNoSchedule|NoExecute)`);
+      return m[2] === undefined ? { key: m[1]!, effect: m[3]! } : { key: m[1]!, value: m[2], effect: m[3]! };
+    });
+}
+
+/** The first non-internal IPv4 address of this machine, or 127.0.0.1 if it has none. */
+export function primaryAddress(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** Starts a node's kubelet with the chosen runtime; logs which runtime and why. */
+export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
+  const choice = chooseRuntime(o.runtime);
+  mkdirSync(o.dataDir, { recursive: true });
+  const runtime = await RUNTIMES[choice.name]!({ nodeName: o.nodeName, nodeIp: o.nodeIp, rootDir: join(o.dataDir, 'runtime'), podCidr: o.podCidr, simStartDelayMs: o.simStartDelayMs, log: o.log });
+  const simulated = choice.name === 'sim';
+  const capacity = simulated ? { cpu: '4', memory: '16Gi', 'ephemeral-storage': '100Gi', pods: String(kubeletDefaults.maxPods), ...o.capacity } : { ...machineCapacity(o.dataDir), ...o.capacity };
+  const recorder = new EventRecorder({ baseUrl: o.apiUrl, headers: o.apiHeaders, component: 'kubelet', host: o.nodeName, onError: (err) => o.log(`events: ${err.message}`) });
+  const kubelet = await startKubelet({
+    client: o.client,
+    nodeName: o.nodeName,
+    nodeIp: o.nodeIp,
+    runtime,
+    rootDir: o.dataDir,
+    capacity,
+    labels: o.labels,
+    taints: o.taints,
+    bindAddress: o.bindAddress,
+    port: o.port,
+    events: recorder,
+    probes: simulated ? undefined : startContainerProbes,
+    simulated,
+    log: (msg) => o.log(`kubelet ${o.nodeName}: ${msg}`),
+  });
+  const info = runtime.info();
+  o.log(`node ready: ${o.nodeName} (runtime ${choice.name}: ${choice.why}${info.limitations ? `; ${info.limitations}` : ''})`);
+  return {
+    kubelet,
+    runtimeName: choice.name,
+    stop: async () => {
+      await kubelet.stop();
+      await recorder.close();
+    },
+  };
+}
+
+export async function agentCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      server: { type: 'string' },
+      token: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      name: { type: 'string' },
+      'node-ip': { type: 'string' },
+      'bind-address': { type: 'string' },
+      port: { type: 'string' },
+      runtime: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'pod-cidr': { type: 'string' },
+      capacity: { type: 'string' },
+      'node-labels': { type: 'string' },
+      'register-with-taints': { type: 'string' },
+      'sim-start-delay': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(agentUsage);
+    return 0;
+  }
+  let config: RestConfig;
+  if (values.kubeconfig) config = loadKubeconfig(values.kubeconfig);
+  else if (values.server) config = { baseUrl: values.server, token: values.token, insecureSkipTlsVerify: true };
+  else throw new Error('--server URL (or --kubeconfig PATH) is required');
+  const { parseDuration } = await import('./server.js');
+  const nodeName = (values.name ?? hostname()).toLowerCase();
+  const nodeIp = values['node-ip'] ?? primaryAddress();
+  const port = values.port === undefined ? kubeletDefaults.port : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: invalid port ${values.port}`);
+  const log = (msg: string): void => {
+    process.stdout.write(`${msg}\n`);
+  };
+  const client = new RestClient({ ...config, component: 'kubelet' });
+  const agent = await startAgent({
+    client,
+    apiUrl: config.baseUrl,
+    apiHeaders: config.token ? { Authorization: `Bearer ${config.token}` } : undefined,
+    nodeName,
+    nodeIp,
+    bindAddress: values['bind-address'] ?? nodeIp,
+    port,
+    runtime: values.runtime ?? 'auto',
+    dataDir: values['data-dir'] ?? join(homedir(), '.capstan', 'nodes', nodeName),
+    podCidr: values['pod-cidr'] ?? '10.42.0.0/24',
+    capacity: parseList(values.capacity, '--capacity'),
+    labels: parseList(values['node-labels'], '--node-labels'),
+    taints: parseTaints(values['register-with-taints']),
+    simStartDelayMs: values['sim-start-delay'] ? parseDuration(values['sim-start-delay'], '--sim-start-delay') : undefined,
+    log,
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  log('shutting down');
+  await agent.stop();
+  return 0;
+}
