@@ -6,6 +6,7 @@
 //     in the figure) → status Running with the container running, for N pods created at once;
 //   - agent_idle_rss_mb and agent_100pods_rss_mb: the agent's resident memory (VmRSS).
 // With root, every pod gets a network namespace and cgroups, as in production.
+// AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" passes node flags to the agent, for profiling.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ function emit(metric: string, value: number, unit: string, extra: Record<string,
 }
 
 function start(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(process.execPath, ['dist/cmd/main.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(args[0] === 'agent' && process.env.AGENT_NODE_ARGS ? process.env.AGENT_NODE_ARGS.split(' ') : []), 'dist/cmd/main.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -106,6 +107,28 @@ try {
   emit('start_p99_ms', percentile(latencies, 99), 'ms', { pods: COUNT, started: latencies.length });
   await new Promise((r) => setTimeout(r, 1000));
   emit(`agent_${COUNT}pods_rss_mb`, rssMb(agent.child.pid!), 'MB');
+
+  // One pod at a time: the kubelet's own latency, without 100 pods queueing for two cores.
+  const single: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const name = `s${i}`;
+    const t = performance.now();
+    await pods.create('default', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { nodeName: 'bench-node', terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'none', command: ['sleep', '3600'] }] },
+    });
+    for (;;) {
+      const p = await pods.get('default', name);
+      if (p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running) break;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    single.push(performance.now() - t);
+  }
+  single.sort((a, b) => a - b);
+  emit('start_one_at_a_time_p50_ms', percentile(single, 50), 'ms', { pods: single.length });
+  emit('start_one_at_a_time_p99_ms', percentile(single, 99), 'ms', { pods: single.length });
 } finally {
   for (const c of children.reverse()) {
     c.kill('SIGTERM');

@@ -14,7 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { Status } from 'kubernetes-types/meta/v1.js';
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
 import { ApiError } from '../api/errors.js';
 import { restDefaults } from './defaults.js';
 import {
@@ -100,6 +100,9 @@ function str(x: unknown): string | undefined {
  * CA and client certificate as inline data or files (relative to the kubeconfig's folder).
  */
 export function loadKubeconfig(path: string, context?: string): RestConfig {
+  // Loaded on first use: the YAML parser is ~9 MB of resident memory that a node agent joined
+  // with --server never needs.
+  const YAML = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   const doc = YAML.parse(readFileSync(path, 'utf8')) as KubeconfigFile | null;
   if (!doc || typeof doc !== 'object') throw new Error(`kubeconfig ${path}: not a YAML mapping`);
   const ctxName = context ?? doc['current-context'];

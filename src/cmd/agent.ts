@@ -13,6 +13,7 @@ import { startKubelet, type Kubelet } from '../kubelet/kubelet.js';
 import { machineCapacity } from '../kubelet/node_status.js';
 import { startContainerProbes } from '../kubelet/probes.js';
 import { chooseRuntime, RUNTIMES } from '../kubelet/runtime/registry.js';
+import { parseDuration } from './duration.js';
 
 export const agentUsage = `Usage: capstan agent --server URL [flags]
 
@@ -154,7 +155,6 @@ export async function agentCommand(argv: string[]): Promise<number> {
   if (values.kubeconfig) config = loadKubeconfig(values.kubeconfig);
   else if (values.server) config = { baseUrl: values.server, token: values.token, insecureSkipTlsVerify: true };
   else throw new Error('--server URL (or --kubeconfig PATH) is required');
-  const { parseDuration } = await import('./server.js');
   const nodeName = (values.name ?? hostname()).toLowerCase();
   const nodeIp = values['node-ip'] ?? primaryAddress();
   const port = values.port === undefined ? kubeletDefaults.port : Number(values.port);

@@ -11,6 +11,9 @@ import { Compactor } from '../storage/compactor.js';
 import { openMemoryBackend } from '../storage/memory/memory_table.js';
 import { openSqliteBackend } from '../storage/sqlite/sqlite_table.js';
 import { writeKubeconfig } from './kubeconfig.js';
+import { parseDuration } from './duration.js';
+
+export { parseDuration };
 import { hostname } from 'node:os';
 import { EventRecorder } from '../client/events.js';
 import { LocalClient } from '../client/local.js';
@@ -20,20 +23,6 @@ import { parseConfiguration } from '../scheduler/framework/config.js';
 import { readFileSync } from 'node:fs';
 import { runControllerManager } from '../controllers/manager.js';
 import { CONTROLLERS, selectControllers } from '../controllers/registry.js';
-
-/** `40s`, `1m30s`, `500ms`, `2h` → milliseconds. */
-export function parseDuration(text: string, flag: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let consumed = 0;
-  for (const m of text.matchAll(re)) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    consumed += m[0].length;
-  }
-  if (consumed !== text.length || text === '') throw new Error(`${flag}: invalid duration "${text}" (e.g. 40s, 1m30s)`);
-  return total;
-}
 
 function track<T>(list: T[], item: T): T {
   list.push(item);

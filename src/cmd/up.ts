@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { LocalClient } from '../client/local.js';
 import { localApi } from '../apiserver/local_api.js';
 import { parseList, startAgent, type RunningAgent } from './agent.js';
-import { parseDuration, parseServerFlags, serverUsage, startServer, type RunningServer, type ServerFlags } from './server.js';
+import { parseDuration } from './duration.js';
+import { parseServerFlags, serverUsage, startServer, type RunningServer, type ServerFlags } from './server.js';
 
 const UP_FLAGS = `  --nodes N            node agents to run in this process (default 1)
   --node-ip IP         the nodes' address (default 127.0.0.1: a laptop cluster exposes nothing)

@@ -12,7 +12,6 @@ import type { Runtime } from './runtime/runtime.js';
 import { selfSignedServingCert } from './serving_cert.js';
 import { StatsProvider, type PodHandle } from './stats.js';
 import type { PodWorker } from './pod_worker.js';
-import { serveExecLike, servePortForwardUpgrade } from './streaming_routes.js';
 
 /** What the server needs of the kubelet. */
 export interface KubeletView {
@@ -111,7 +110,7 @@ async function containerLogs(kubelet: KubeletView, parts: string[], q: URLSearch
 }
 
 export async function startKubeletServer(o: KubeletServerOptions): Promise<KubeletServer> {
-  const { key, cert } = await selfSignedServingCert(o.kubelet.nodeName, [o.kubelet.nodeName, o.host, '127.0.0.1', 'localhost', ...(o.names ?? [])]);
+  const { key, cert } = selfSignedServingCert(o.kubelet.nodeName, [o.kubelet.nodeName, o.host, '127.0.0.1', 'localhost', ...(o.names ?? [])]);
   const stats = new StatsProvider(o.kubelet.nodeName, o.kubelet.runtime, o.kubelet.simulated);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://kubelet');
@@ -167,11 +166,23 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
     const url = new URL(req.url ?? '/', 'https://kubelet');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     socket.on('error', () => socket.destroy());
-    if (parts[0] === 'exec' || parts[0] === 'attach') serveExecLike({ kubelet: o.kubelet, kind: parts[0], parts: parts.slice(1), query: url.searchParams, req, socket, head, log: o.log });
-    else if (parts[0] === 'portForward') servePortForwardUpgrade({ kubelet: o.kubelet, parts: parts.slice(1), query: url.searchParams, req, socket, head, log: o.log });
-    else {
+    if (parts[0] !== 'exec' && parts[0] !== 'attach' && parts[0] !== 'portForward') {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n404 page not found\n');
+      return;
     }
+    // The streaming protocols (and the WebSocket library, ~13 MB resident) load on first use:
+    // an idle agent never pays for them.
+    void import('./streaming_routes.js').then(
+      (routes) => {
+        const route = { kubelet: o.kubelet, parts: parts.slice(1), query: url.searchParams, req, socket, head, log: o.log };
+        if (parts[0] === 'portForward') routes.servePortForwardUpgrade(route);
+        else routes.serveExecLike({ ...route, kind: parts[0] as 'exec' | 'attach' });
+      },
+      (err: unknown) => {
+        o.log(`streaming: ${String(err)}`);
+        socket.destroy();
+      },
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
