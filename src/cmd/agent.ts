@@ -4,7 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { homedir, hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Taint } from 'kubernetes-types/core/v1.js';
+import type { Node, Taint } from 'kubernetes-types/core/v1.js';
+import { isAlreadyExists, resourceRef } from '../client/resource_client.js';
 import { EventRecorder } from '../client/events.js';
 import type { ClientSource } from '../client/resource_client.js';
 import { RestClient, loadKubeconfig, type RestConfig } from '../client/rest.js';
@@ -14,6 +15,11 @@ import { machineCapacity } from '../kubelet/node_status.js';
 import { startContainerProbes } from '../kubelet/probes.js';
 import { chooseRuntime, RUNTIMES } from '../kubelet/runtime/registry.js';
 import { parseDuration } from './duration.js';
+
+export const agentDefaults = {
+  /** How long an agent without --pod-cidr waits for the nodeipam controller. */
+  podCidrWaitMs: 60_000,
+} as const;
 
 export const agentUsage = `Usage: capstan agent --server URL [flags]
 
@@ -27,7 +33,7 @@ Flags:
   --port N                the kubelet's HTTPS port (default ${kubeletDefaults.port}; 0 picks one)
   --runtime R             process | sim | auto (default auto: containerd if its socket exists, else process)
   --data-dir DIR          this node's state (default ~/.capstan/nodes/<name>)
-  --pod-cidr CIDR         addresses for this node's pods (default 10.42.0.0/24)
+  --pod-cidr CIDR         addresses for this node's pods (default: the Node's spec.podCIDR, from the server's nodeipam controller)
   --capacity LIST         extra or overriding capacity, e.g. nvidia.com/gpu=1,cpu=8 (sim: the whole capacity)
   --node-labels LIST      extra labels, e.g. zone=a,disk=ssd
   --register-with-taints LIST  e.g. dedicated=gpu:NoSchedule
@@ -46,7 +52,8 @@ export interface AgentOptions {
   port: number;
   runtime: string;
   dataDir: string;
-  podCidr: string;
+  /** Absent: wait for the nodeipam controller to give the Node a spec.podCIDR. */
+  podCidr?: string;
   capacity: Record<string, string>;
   labels: Record<string, string>;
   taints: Taint[];
@@ -89,11 +96,37 @@ export function primaryAddress(): string {
   return '127.0.0.1';
 }
 
+/**
+ * The node's pod range: the one asked for, else the Node's spec.podCIDR, which the nodeipam
+ * controller sets (the Node is created bare first if it does not exist yet, as a kubelet
+ * without --pod-cidr does).
+ */
+async function resolvePodCidr(o: AgentOptions): Promise<string> {
+  if (o.podCidr) return o.podCidr;
+  const nodes = o.client.resource<Node>(resourceRef('', 'v1', 'nodes'));
+  try {
+    await nodes.create('', { apiVersion: 'v1', kind: 'Node', metadata: { name: o.nodeName, labels: { 'kubernetes.io/hostname': o.nodeName } } });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+  }
+  const deadline = Date.now() + agentDefaults.podCidrWaitMs;
+  let said = false;
+  for (;;) {
+    const node = await nodes.get('', o.nodeName);
+    if (node.spec?.podCIDR) return node.spec.podCIDR;
+    if (Date.now() > deadline) throw new Error(`node ${o.nodeName} got no spec.podCIDR within ${agentDefaults.podCidrWaitMs / 1000}s: is the nodeipam controller running on the server? (or give --pod-cidr)`);
+    if (!said) o.log(`waiting for a pod CIDR for node ${o.nodeName} from the nodeipam controller`);
+    said = true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** Starts a node's kubelet with the chosen runtime; logs which runtime and why. */
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const choice = chooseRuntime(o.runtime);
   mkdirSync(o.dataDir, { recursive: true });
-  const runtime = await RUNTIMES[choice.name]!({ nodeName: o.nodeName, nodeIp: o.nodeIp, rootDir: join(o.dataDir, 'runtime'), podCidr: o.podCidr, simStartDelayMs: o.simStartDelayMs, log: o.log });
+  const podCidr = await resolvePodCidr(o);
+  const runtime = await RUNTIMES[choice.name]!({ nodeName: o.nodeName, nodeIp: o.nodeIp, rootDir: join(o.dataDir, 'runtime'), podCidr, simStartDelayMs: o.simStartDelayMs, log: o.log });
   const simulated = choice.name === 'sim';
   const capacity = simulated ? { cpu: '4', memory: '16Gi', 'ephemeral-storage': '100Gi', pods: String(kubeletDefaults.maxPods), ...o.capacity } : { ...machineCapacity(o.dataDir), ...o.capacity };
   const recorder = new EventRecorder({ baseUrl: o.apiUrl, headers: o.apiHeaders, component: 'kubelet', host: o.nodeName, onError: (err) => o.log(`events: ${err.message}`) });
@@ -106,6 +139,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     capacity,
     labels: o.labels,
     taints: o.taints,
+    podCidr: o.podCidr,
     bindAddress: o.bindAddress,
     port: o.port,
     events: recorder,
@@ -173,7 +207,7 @@ export async function agentCommand(argv: string[]): Promise<number> {
     port,
     runtime: values.runtime ?? 'auto',
     dataDir: values['data-dir'] ?? join(homedir(), '.capstan', 'nodes', nodeName),
-    podCidr: values['pod-cidr'] ?? '10.42.0.0/24',
+    podCidr: values['pod-cidr'],
     capacity: parseList(values.capacity, '--capacity'),
     labels: parseList(values['node-labels'], '--node-labels'),
     taints: parseTaints(values['register-with-taints']),

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { LocalClient } from '../client/local.js';
 import { localApi } from '../apiserver/local_api.js';
 import { parseList, startAgent, type RunningAgent } from './agent.js';
+import { kubeletDefaults } from '../kubelet/defaults.js';
 import { parseDuration } from './duration.js';
 import { parseServerFlags, serverUsage, startServer, type RunningServer, type ServerFlags } from './server.js';
 
@@ -15,6 +16,7 @@ const UP_FLAGS = `  --nodes N            node agents to run in this process (def
   --node-ip IP         the nodes' address (default 127.0.0.1: a laptop cluster exposes nothing)
   --runtime R          process | sim | auto (default auto: containerd if its socket exists, else process)
   --capacity LIST      extra or overriding node capacity, e.g. nvidia.com/gpu=1
+  --cluster-cidr CIDR  pod addresses; node i gets the i-th /24 of it (default ${kubeletDefaults.clusterCidr})
   --sim-start-delay DURATION  sim runtime: time from start to running (default 0)
 `;
 
@@ -27,9 +29,10 @@ export interface UpFlags {
   runtime: string;
   capacity: Record<string, string>;
   simStartDelayMs?: number;
+  clusterCidr: string;
 }
 
-const OWN = ['nodes', 'node-ip', 'runtime', 'capacity', 'sim-start-delay'];
+const OWN = ['nodes', 'node-ip', 'runtime', 'capacity', 'sim-start-delay', 'cluster-cidr'];
 
 export function parseUpFlags(argv: string[]): UpFlags | 'help' {
   // Our own flags first; the rest are the server's.
@@ -47,7 +50,7 @@ export function parseUpFlags(argv: string[]): UpFlags | 'help' {
   if (server === 'help') return 'help';
   const { values } = parseArgs({
     args: mine,
-    options: { nodes: { type: 'string' }, 'node-ip': { type: 'string' }, runtime: { type: 'string' }, capacity: { type: 'string' }, 'sim-start-delay': { type: 'string' } },
+    options: { nodes: { type: 'string' }, 'node-ip': { type: 'string' }, runtime: { type: 'string' }, capacity: { type: 'string' }, 'sim-start-delay': { type: 'string' }, 'cluster-cidr': { type: 'string' } },
     strict: true,
   });
   const nodes = values.nodes === undefined ? 1 : Number(values.nodes);
@@ -59,6 +62,7 @@ export function parseUpFlags(argv: string[]): UpFlags | 'help' {
     runtime: values.runtime ?? 'auto',
     capacity: parseList(values.capacity, '--capacity'),
     simStartDelayMs: values['sim-start-delay'] ? parseDuration(values['sim-start-delay'], '--sim-start-delay') : undefined,
+    clusterCidr: values['cluster-cidr'] ?? kubeletDefaults.clusterCidr,
   };
 }
 
@@ -66,6 +70,18 @@ export interface RunningUp {
   server: RunningServer;
   agents: RunningAgent[];
   stop(): Promise<void>;
+}
+
+/** The i-th /24 of an IPv4 CIDR no longer than /24 (10.42.0.0/16, 2 → 10.42.2.0/24). */
+export function nodePodCidr(clusterCidr: string, i: number): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(clusterCidr);
+  const bits = Number(m?.[5]);
+  if (!m || bits > 24 || bits < 8 || m.slice(1, 5).some((o) => Number(o) > 255)) throw new Error(`--cluster-cidr: expected an IPv4 CIDR of /8 to /24, got "${clusterCidr}"`);
+  const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8)) >>> 0;
+  const masked = (base & ~((1 << (32 - bits)) - 1)) >>> 0;
+  if (i >= 2 ** (24 - bits)) throw new Error(`--cluster-cidr ${clusterCidr} has room for ${2 ** (24 - bits)} nodes`);
+  const net = (masked + i * 256) >>> 0;
+  return `${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.0/24`;
 }
 
 export function nodeNames(count: number): string[] {
@@ -91,7 +107,7 @@ export async function startUp(flags: UpFlags, log: (msg: string) => void): Promi
           port: 0,
           runtime: flags.runtime,
           dataDir: join(flags.server.dataDir, 'nodes', nodeName),
-          podCidr: `10.42.${i}.0/24`,
+          podCidr: nodePodCidr(flags.clusterCidr, i),
           capacity: flags.capacity,
           labels: i === 0 ? { 'node-role.kubernetes.io/control-plane': 'true' } : {},
           taints: [],

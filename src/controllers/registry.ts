@@ -10,6 +10,7 @@ import { endpointSliceController } from './endpointslice/controller.js';
 import { endpointSliceMirroringController } from './endpointslice/mirroring.js';
 import { replicaSetController, replicationControllerController } from './replicaset/controller.js';
 import { deploymentController } from './deployment/controller.js';
+import { nodeIpamController } from './nodeipam/controller.js';
 
 export const CONTROLLERS: Readonly<Record<string, ControllerFactory>> = {
   replicaset: () => replicaSetController(),
@@ -19,6 +20,7 @@ export const CONTROLLERS: Readonly<Record<string, ControllerFactory>> = {
   namespace: namespaceController,
   serviceaccount: serviceAccountController,
   nodelifecycle: nodeLifecycleController,
+  nodeipam: nodeIpamController,
   endpoint: endpointsController,
   endpointslice: endpointSliceController,
   endpointslicemirroring: endpointSliceMirroringController,

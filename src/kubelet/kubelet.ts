@@ -11,6 +11,7 @@ import { Informer } from '../client/informer.js';
 import type { ClientSource } from '../client/resource_client.js';
 import { isNotFound, resourceRef } from '../client/resource_client.js';
 import type { ConfigSource } from './env.js';
+import { podResolvConf, type DnsSettings } from './dns_config.js';
 import { NodeAgent } from './node_status.js';
 import { PodWorker, type EventSink, type ProbeStarter } from './pod_worker.js';
 import type { Runtime } from './runtime/runtime.js';
@@ -27,6 +28,8 @@ export interface KubeletOptions {
   capacity: Record<string, string>;
   labels?: Record<string, string>;
   taints?: Taint[];
+  /** The node's pod range, written to spec.podCIDR at registration. */
+  podCidr?: string;
   /** Where the kubelet's HTTPS server listens (default 127.0.0.1, port 10250; 0 picks one). */
   bindAddress?: string;
   port?: number;
@@ -39,7 +42,8 @@ export interface KubeletOptions {
   leaseRenewMs?: number;
   statusCheckMs?: number;
   log?: (msg: string) => void;
-  resolvConf?: (pod: Pod) => string | undefined;
+  /** Cluster DNS for pods' resolv.conf (absent: pods resolve like the node). */
+  dns?: DnsSettings;
 }
 
 export interface Kubelet extends KubeletView {
@@ -111,6 +115,7 @@ export async function startKubelet(o: KubeletOptions): Promise<Kubelet> {
     capacity: o.capacity,
     labels: o.labels ?? {},
     taints: o.taints ?? [],
+    podCidr: o.podCidr,
     runtime: o.runtime.info(),
     dataDir: o.rootDir,
     simulated: o.simulated,
@@ -132,7 +137,7 @@ export async function startKubelet(o: KubeletOptions): Promise<Kubelet> {
     probes: o.probes,
     clock,
     log,
-    resolvConf: o.resolvConf,
+    resolvConf: o.dns ? (pod: Pod) => podResolvConf(pod, o.dns!) : undefined,
     onDone: (uid: string) => {
       const w = workers.get(uid);
       workers.delete(uid);

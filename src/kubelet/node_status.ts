@@ -67,6 +67,8 @@ export interface NodeAgentOptions {
   capacity: Record<string, string>;
   labels: Record<string, string>;
   taints: Taint[];
+  /** This node's pod range, set at registration (a podCIDR is immutable once set). */
+  podCidr?: string;
   runtime: RuntimeInfo;
   dataDir: string;
   /** Simulated nodes report no pressure (their machine is not theirs). */
@@ -181,7 +183,13 @@ export class NodeAgent {
     };
     let node: Node;
     try {
-      node = await this.nodes.create('', { apiVersion: 'v1', kind: 'Node', metadata: { name: this.o.nodeName, labels }, spec: this.o.taints.length ? { taints: this.o.taints } : {} });
+      const spec: Node['spec'] = {};
+      if (this.o.taints.length) spec.taints = this.o.taints;
+      if (this.o.podCidr) {
+        spec.podCIDR = this.o.podCidr;
+        spec.podCIDRs = [this.o.podCidr];
+      }
+      node = await this.nodes.create('', { apiVersion: 'v1', kind: 'Node', metadata: { name: this.o.nodeName, labels }, spec });
     } catch (err) {
       if (!(isApiError(err) && err.code === 409)) throw err;
       // Registered before (an agent restart): keep the object, refresh our labels.

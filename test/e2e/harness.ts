@@ -33,7 +33,7 @@ export class Cluster {
    */
   constructor(
     readonly dir = mkdtempSync(join(tmpdir(), 'capstan-e2e-')),
-    private readonly components: { scheduler?: boolean; controllers?: string; up?: { nodes: number } } = {},
+    private readonly components: { scheduler?: boolean; controllers?: string; up?: { nodes: number; clusterCidr: string } } = {},
   ) {
     this.kubeconfig = join(dir, 'kubeconfig');
   }
@@ -45,7 +45,7 @@ export class Cluster {
       process.execPath,
       [
         MAIN, this.components.up ? 'up' : 'server', '--port', port, '--bind-address', '127.0.0.1', '--data-dir', join(this.dir, 'data'), '--kubeconfig', this.kubeconfig,
-        ...(this.components.up ? ['--nodes', String(this.components.up.nodes), '--node-ip', '127.0.0.1'] : []),
+        ...(this.components.up ? ['--nodes', String(this.components.up.nodes), '--node-ip', '127.0.0.1', '--cluster-cidr', this.components.up.clusterCidr] : []),
         ...(this.components.scheduler || this.components.up ? [] : ['--disable-scheduler']),
         ...(this.components.up ? [] : [`--controllers=${this.components.controllers ?? ''}`]),
         ...extraArgs,

@@ -18,7 +18,8 @@ if (!skip && rootSkip) console.log(`# skipping root-only kubelet e2e parts: ${ro
 const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p)) ?? 'python3';
 
 describe('kubelet e2e (capstan up)', { skip }, () => {
-  const c = new Cluster(undefined, { up: { nodes: 1 } });
+  // A pod range of its own, so that clusters of other test files running alongside never overlap.
+  const c = new Cluster(undefined, { up: { nodes: 1, clusterCidr: '10.42.64.0/18' } });
   before(async () => {
     await c.start();
   });

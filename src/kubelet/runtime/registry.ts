@@ -2,6 +2,7 @@
 // named: containerd where its socket exists (once that driver is built), the process runtime
 // otherwise. Adding a driver is one file and one line here.
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Runtime } from './runtime.js';
 import { createProcessRuntime } from './process/process_runtime.js';
 import { SimRuntime } from './sim/sim_runtime.js';
@@ -17,7 +18,10 @@ export interface RuntimeFactoryOptions {
 }
 
 export const RUNTIMES: Record<string, ((o: RuntimeFactoryOptions) => Runtime | Promise<Runtime>) | undefined> = {
-  process: (o) => createProcessRuntime({ rootDir: o.rootDir, nodeName: o.nodeName, nodeIp: o.nodeIp, podCidr: o.podCidr, log: o.log }),
+  // The runtime names its netns, links and cgroups after this key, and cleans up leftovers that
+  // carry it. Node name plus state directory: two clusters on one machine whose nodes share a
+  // name (the host name, say) never touch each other's pods; a restart on the same data finds its own.
+  process: (o) => createProcessRuntime({ rootDir: o.rootDir, nodeName: `${o.nodeName}@${resolve(o.rootDir)}`, nodeIp: o.nodeIp, podCidr: o.podCidr, log: o.log }),
   sim: (o) => new SimRuntime({ startDelayMs: o.simStartDelayMs, podNetPrefix: o.podCidr.split('.').slice(0, 3).join('.') }),
   // containerd (CRI over gRPC) is a later issue; `auto` already looks for its socket.
   containerd: undefined,
