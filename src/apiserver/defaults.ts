@@ -21,4 +21,8 @@ export const apiserverDefaults = {
   kubeletPreferredAddressTypes: ['Hostname', 'InternalDNS', 'InternalIP', 'ExternalDNS', 'ExternalIP'],
   /** How long connecting (TCP + TLS) to a kubelet may take (Go's default dialer: 30 s). */
   kubeletDialTimeoutMs: 30_000,
+  /** Where Services' cluster IPs come from (k3s's default; the `kubernetes` Service gets .1). */
+  serviceCidr: '10.43.0.0/16',
+  /** Node ports of NodePort and LoadBalancer Services (upstream --service-node-port-range). */
+  nodePortRange: '30000-32767',
 } as const;

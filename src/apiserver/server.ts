@@ -21,6 +21,7 @@ import { managerFromUserAgent, validatePatchOptions } from './apply/index.js';
 
 const APPLY_PATCH_TYPE = 'application/apply-patch+yaml';
 import { GenericStore, type KubeObjectList, type ListOptions, type WriteOptions } from './registry/generic_store.js';
+import { ServiceAllocator, ensureKubernetesService } from './registry/service_alloc.js';
 import type { KubeObject } from './registry/strategy.js';
 import { getScale, updateScale } from './registry/scale.js';
 import { bindPod, bindingCreated } from './registry/pod_binding.js';
@@ -52,6 +53,12 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Whether a garbage collector runs against this server (propagationPolicy then holds objects). */
   garbageCollection?: boolean;
+  /** IPv4 CIDR Services get cluster IPs from (default apiserverDefaults.serviceCidr). */
+  serviceCidr?: string;
+  /** `low-high` range of node ports (default apiserverDefaults.nodePortRange). */
+  nodePortRange?: string;
+  /** Informational messages (allocation repair at start). */
+  log?: (msg: string) => void;
 }
 
 export interface ApiServerHandle {
@@ -81,8 +88,18 @@ export class ApiServer {
   private readonly authorizer: Authorizer = allowAll;
   /** Pod log/exec/attach/portforward and node proxy: answered by the node's kubelet. */
   private readonly kubelet: KubeletProxy;
+  /** Cluster IPs and node ports of Services. */
+  readonly serviceAllocator: ServiceAllocator;
 
   constructor(private readonly options: ApiServerOptions) {
+    // Throws on a malformed range before anything starts.
+    this.serviceAllocator = new ServiceAllocator({
+      backend: options.backend,
+      serviceCidr: options.serviceCidr ?? apiserverDefaults.serviceCidr,
+      nodePortRange: options.nodePortRange ?? apiserverDefaults.nodePortRange,
+      log: options.log,
+    });
+    const serviceHooks = this.serviceAllocator.hooks();
     const checkNamespace = async (ns: string, resource: ResourceInfo, name: string): Promise<void> => {
       const nsObj = await this.namespaces.get('', ns).catch((err: unknown) => {
         if (isApiError(err) && err.code === 404) throw notFound({ group: '', resource: 'namespaces' }, ns);
@@ -108,6 +125,7 @@ export class ApiServer {
           nameValidator: nameValidatorFor(r),
           admitCreate: admitCreate(r),
           garbageCollection: () => options.garbageCollection === true,
+          writeHooks: r.group === '' && r.kind === 'Service' ? serviceHooks : undefined,
         }),
       );
     }
@@ -129,6 +147,20 @@ export class ApiServer {
     for (const name of SYSTEM_NAMESPACES) await ensure(this.namespaces, { metadata: { name } });
     const classes = this.store('scheduling.k8s.io', 'v1', 'priorityclasses')!;
     for (const pc of SYSTEM_PRIORITY_CLASSES) await ensure(classes, { metadata: { name: pc.name }, value: pc.value, description: pc.description });
+    // Allocation keys left behind by a crash, or missing for a Service, before any write comes in.
+    await this.serviceAllocator.repair(this.store('', 'v1', 'services')!);
+  }
+
+  /** The `kubernetes` Service and its endpoints, naming this server (once it listens). */
+  async ensureKubernetesService(host: string, port: number): Promise<void> {
+    await ensureKubernetesService({
+      services: this.store('', 'v1', 'services')!,
+      endpoints: this.store('', 'v1', 'endpoints')!,
+      slices: this.store('discovery.k8s.io', 'v1', 'endpointslices')!,
+      allocator: this.serviceAllocator,
+      host,
+      port,
+    });
   }
 
   store(group: string, version: string, plural: string): GenericStore | undefined {
@@ -566,6 +598,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   const port = (server.address() as AddressInfo).port;
   const host = options.host ?? apiserverDefaults.host;
+  try {
+    await api.ensureKubernetesService(host, port);
+  } catch (err) {
+    api.closeWatches();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw err;
+  }
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,

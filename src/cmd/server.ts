@@ -23,6 +23,8 @@ import { parseConfiguration } from '../scheduler/framework/config.js';
 import { readFileSync } from 'node:fs';
 import { runControllerManager } from '../controllers/manager.js';
 import { CONTROLLERS, selectControllers } from '../controllers/registry.js';
+import { parseIPv4Cidr, parsePortRange, parseServiceCidr } from '../apiserver/registry/service_alloc.js';
+import { kubeletDefaults } from '../kubelet/defaults.js';
 
 function track<T>(list: T[], item: T): T {
   list.push(item);
@@ -43,6 +45,9 @@ Flags:
   --scheduler-config PATH  scheduler profiles and plugin settings (KubeSchedulerConfiguration YAML)
   --controllers LIST   controllers to run: '*' all, 'name' one, '-name' not that one (default '*'; '' none)
   --node-monitor-grace-period DURATION  how long a node may go silent before it is Unknown (default 40s)
+  --service-cidr CIDR  Services' cluster IPs; the kubernetes Service gets the first (default ${apiserverDefaults.serviceCidr})
+  --service-node-port-range RANGE  node ports of NodePort and LoadBalancer Services (default ${apiserverDefaults.nodePortRange})
+  --cluster-cidr CIDR  pod addresses; each node gets a /24 of it (default ${kubeletDefaults.clusterCidr})
   -h, --help           this text
 `;
 
@@ -56,6 +61,9 @@ export interface ServerFlags {
   schedulerConfig?: string;
   controllers: string[];
   nodeMonitorGracePeriodMs: number;
+  serviceCidr: string;
+  nodePortRange: string;
+  clusterCidr: string;
 }
 
 export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
@@ -71,6 +79,9 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
       'scheduler-config': { type: 'string' },
       controllers: { type: 'string' },
       'node-monitor-grace-period': { type: 'string' },
+      'service-cidr': { type: 'string' },
+      'service-node-port-range': { type: 'string' },
+      'cluster-cidr': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -79,6 +90,12 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
   const port = values.port === undefined ? apiserverDefaults.port : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: invalid port ${values.port}`);
   const dataDir = values['data-dir'] ?? join(HOME, 'data');
+  // Bad ranges stop the start here, naming the flag.
+  const serviceCidr = parseServiceCidr(values['service-cidr'] ?? apiserverDefaults.serviceCidr, '--service-cidr').text;
+  const nodePortRange = parsePortRange(values['service-node-port-range'] ?? apiserverDefaults.nodePortRange, '--service-node-port-range').text;
+  const clusterCidr = values['cluster-cidr'] ?? kubeletDefaults.clusterCidr;
+  const pods = parseIPv4Cidr(clusterCidr);
+  if (!pods || pods.bits > 24) throw new Error(`--cluster-cidr: expected an IPv4 CIDR of /24 or wider, such as 10.42.0.0/16, got "${clusterCidr}"`);
   return {
     port,
     host: values['bind-address'] ?? apiserverDefaults.host,
@@ -89,6 +106,9 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
     schedulerConfig: values['scheduler-config'],
     controllers: selectControllers(values.controllers ?? '*'),
     nodeMonitorGracePeriodMs: parseDuration(values['node-monitor-grace-period'] ?? '40s', '--node-monitor-grace-period'),
+    serviceCidr,
+    nodePortRange,
+    clusterCidr,
   };
 }
 
@@ -119,6 +139,9 @@ export async function startServer(flags: ServerFlags, log: (msg: string) => void
     garbageCollection: flags.controllers.includes('garbagecollector'),
     host: flags.host,
     port: flags.port,
+    serviceCidr: flags.serviceCidr,
+    nodePortRange: flags.nodePortRange,
+    log,
     onInternalError: (err) => log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
   });
   log(`api ready at ${api.url}`);
@@ -143,7 +166,7 @@ export async function startServer(flags: ServerFlags, log: (msg: string) => void
           registry: CONTROLLERS,
           recorder: (component) => track(recorders, new EventRecorder({ baseUrl: api.url, component, onError: (err) => log(`events: ${err.message}`) })),
           identity: `${hostname()}_${process.pid}`,
-          options: { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriodMs },
+          options: { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriodMs, clusterCidr: flags.clusterCidr },
           onError: (err) => log(`controller-manager: ${err instanceof Error ? err.message : String(err)}`),
         })
       : undefined;

@@ -8,7 +8,6 @@ import { parseArgs } from 'node:util';
 import { LocalClient } from '../client/local.js';
 import { localApi } from '../apiserver/local_api.js';
 import { parseList, startAgent, type RunningAgent } from './agent.js';
-import { kubeletDefaults } from '../kubelet/defaults.js';
 import { parseDuration } from './duration.js';
 import { parseServerFlags, serverUsage, startServer, type RunningServer, type ServerFlags } from './server.js';
 
@@ -16,7 +15,6 @@ const UP_FLAGS = `  --nodes N            node agents to run in this process (def
   --node-ip IP         the nodes' address (default 127.0.0.1: a laptop cluster exposes nothing)
   --runtime R          process | sim | auto (default auto: containerd if its socket exists, else process)
   --capacity LIST      extra or overriding node capacity, e.g. nvidia.com/gpu=1
-  --cluster-cidr CIDR  pod addresses; node i gets the i-th /24 of it (default ${kubeletDefaults.clusterCidr})
   --sim-start-delay DURATION  sim runtime: time from start to running (default 0)
 `;
 
@@ -29,10 +27,10 @@ export interface UpFlags {
   runtime: string;
   capacity: Record<string, string>;
   simStartDelayMs?: number;
-  clusterCidr: string;
 }
 
-const OWN = ['nodes', 'node-ip', 'runtime', 'capacity', 'sim-start-delay', 'cluster-cidr'];
+// --cluster-cidr is the server's (its nodeipam controller reads it); node i gets its i-th /24.
+const OWN = ['nodes', 'node-ip', 'runtime', 'capacity', 'sim-start-delay'];
 
 export function parseUpFlags(argv: string[]): UpFlags | 'help' {
   // Our own flags first; the rest are the server's.
@@ -50,7 +48,7 @@ export function parseUpFlags(argv: string[]): UpFlags | 'help' {
   if (server === 'help') return 'help';
   const { values } = parseArgs({
     args: mine,
-    options: { nodes: { type: 'string' }, 'node-ip': { type: 'string' }, runtime: { type: 'string' }, capacity: { type: 'string' }, 'sim-start-delay': { type: 'string' }, 'cluster-cidr': { type: 'string' } },
+    options: { nodes: { type: 'string' }, 'node-ip': { type: 'string' }, runtime: { type: 'string' }, capacity: { type: 'string' }, 'sim-start-delay': { type: 'string' } },
     strict: true,
   });
   const nodes = values.nodes === undefined ? 1 : Number(values.nodes);
@@ -62,7 +60,6 @@ export function parseUpFlags(argv: string[]): UpFlags | 'help' {
     runtime: values.runtime ?? 'auto',
     capacity: parseList(values.capacity, '--capacity'),
     simStartDelayMs: values['sim-start-delay'] ? parseDuration(values['sim-start-delay'], '--sim-start-delay') : undefined,
-    clusterCidr: values['cluster-cidr'] ?? kubeletDefaults.clusterCidr,
   };
 }
 
@@ -107,7 +104,7 @@ export async function startUp(flags: UpFlags, log: (msg: string) => void): Promi
           port: 0,
           runtime: flags.runtime,
           dataDir: join(flags.server.dataDir, 'nodes', nodeName),
-          podCidr: nodePodCidr(flags.clusterCidr, i),
+          podCidr: nodePodCidr(flags.server.clusterCidr, i),
           capacity: flags.capacity,
           labels: i === 0 ? { 'node-role.kubernetes.io/control-plane': 'true' } : {},
           taints: [],

@@ -67,8 +67,26 @@ export interface WriteOptions {
   /**
    * A system write that changes what the strategy would otherwise guard (binding sets a pod's
    * spec.nodeName and status together): skip the strategy's update hooks and status carry-over.
+   * On create, the strategy's validation is skipped (the API server's own `kubernetes` Endpoints
+   * may name a loopback address, which no user write may).
    */
   bypassStrategy?: boolean;
+}
+
+/** Called once a write guarded by WriteHooks is settled: `written` says whether the object was stored. */
+export type FinishWrite = (written: boolean) => Promise<void>;
+
+/**
+ * Side effects that commit or roll back with a write, as upstream's BeginCreate/BeginUpdate and
+ * AfterDelete store hooks (Services allocate cluster IPs and node ports this way). The begin hooks
+ * run after defaulting and admission and before validation, may fill fields of `obj`, and throw
+ * to refuse the write; the function they answer must not throw. `afterDelete` runs once the
+ * object is gone from storage (dry runs call nothing after the begin hooks' own dry run).
+ */
+export interface WriteHooks {
+  beginCreate?(obj: KubeObject, opts: { dryRun: boolean }): Promise<FinishWrite>;
+  beginUpdate?(obj: KubeObject, old: KubeObject, opts: { dryRun: boolean }): Promise<FinishWrite>;
+  afterDelete?(obj: KubeObject): Promise<void>;
 }
 
 export interface WatchOptions extends ListSelectors {
@@ -101,6 +119,8 @@ export interface StoreContext {
    * upstream. Without one, the policy is validated and the object deleted at once.
    */
   garbageCollection?: () => boolean;
+  /** Side effects of writes to this resource (service IP and port allocation). */
+  writeHooks?: WriteHooks;
 }
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -346,31 +366,34 @@ export class GenericStore {
     const generated = !meta.name && !!meta.generateName;
     if (generated) meta.name = `${meta.generateName}${randomSuffix()}`;
     await this.ctx.admitCreate?.(obj, ns);
-    const errs = [
-      ...validateObjectMeta(meta, { namespaced: this.resource.namespaced, nameValidator: this.ctx.nameValidator ?? nameIsDnsSubdomain }),
-      ...(this.strategy.validate?.(obj, ctx) ?? []),
-    ];
-    this.fail(errs, meta.name ?? '');
-    this.recordManagedFields(undefined, obj, opts);
-    if (this.resource.namespaced) await this.ctx.checkNamespace?.(ns, this.resource, meta.name!);
-    if (opts.dryRun) {
-      if ((await this.backend.get(this.key(ns, meta.name!))).kv) throw alreadyExists(this.groupResource, meta.name!);
-      return obj;
-    }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { revision } = await this.backend.create(this.key(ns, meta.name!), this.encode(obj), this.strategy.ttlSeconds);
-        meta.resourceVersion = String(revision);
+    const finish = await this.ctx.writeHooks?.beginCreate?.(obj, { dryRun: opts.dryRun === true });
+    return settle(finish, async () => {
+      const errs = [
+        ...validateObjectMeta(meta, { namespaced: this.resource.namespaced, nameValidator: this.ctx.nameValidator ?? nameIsDnsSubdomain }),
+        ...(opts.bypassStrategy ? [] : (this.strategy.validate?.(obj, ctx) ?? [])),
+      ];
+      this.fail(errs, meta.name ?? '');
+      this.recordManagedFields(undefined, obj, opts);
+      if (this.resource.namespaced) await this.ctx.checkNamespace?.(ns, this.resource, meta.name!);
+      if (opts.dryRun) {
+        if ((await this.backend.get(this.key(ns, meta.name!))).kv) throw alreadyExists(this.groupResource, meta.name!);
         return obj;
-      } catch (err) {
-        // A generated name that collides is retried with a new suffix, as upstream does.
-        if (err instanceof KeyExistsError && generated && attempt < MAX_GENERATE_ATTEMPTS) {
-          meta.name = `${meta.generateName}${randomSuffix()}`;
-          continue;
-        }
-        this.storageError(err, meta.name!);
       }
-    }
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const { revision } = await this.backend.create(this.key(ns, meta.name!), this.encode(obj), this.strategy.ttlSeconds);
+          meta.resourceVersion = String(revision);
+          return obj;
+        } catch (err) {
+          // A generated name that collides is retried with a new suffix, as upstream does.
+          if (err instanceof KeyExistsError && generated && attempt < MAX_GENERATE_ATTEMPTS) {
+            meta.name = `${meta.generateName}${randomSuffix()}`;
+            continue;
+          }
+          this.storageError(err, meta.name!);
+        }
+      }
+    });
   }
 
   /** Sets apiVersion/kind, checks them and the namespace against the request. */
@@ -440,64 +463,78 @@ export class GenericStore {
       // An unconditional update (no resourceVersion) is allowed, as upstream: it applies to the
       // current version, and the compare-and-swap below still guards against a racing write.
       meta.resourceVersion = oldMeta.resourceVersion;
-      if (opts.subresource === 'status') {
-        // Only status moves; everything else stays as stored.
-        const status = obj.status;
-        for (const k of Object.keys(obj)) delete obj[k];
-        Object.assign(obj, structuredClone(old), { status });
-        const errs = this.strategy.validateStatusUpdate?.(obj, old, ctx) ?? [];
-        this.fail(errs, name);
-      } else if (opts.bypassStrategy) {
-        meta.uid = oldMeta.uid;
-        meta.creationTimestamp = oldMeta.creationTimestamp;
-        meta.deletionTimestamp = oldMeta.deletionTimestamp;
-        meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
-        if (this.strategy.hasGeneration) meta.generation = oldMeta.generation;
-      } else {
-        this.strategy.defaults?.(obj);
-        // Server-owned metadata is kept from the stored object.
-        meta.uid = oldMeta.uid;
-        meta.creationTimestamp = oldMeta.creationTimestamp;
-        meta.deletionTimestamp = oldMeta.deletionTimestamp;
-        meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
-        if (this.strategy.hasStatus) obj.status = structuredClone(old.status);
-        this.strategy.prepareForUpdate?.(obj, old, ctx);
-        if (this.strategy.hasGeneration) {
-          meta.generation = (oldMeta.generation ?? 1) + (jsonEqual(specPart(obj), specPart(old)) ? 0 : 1);
-        } else delete meta.generation;
-        const errs = [
-          ...validateObjectMetaUpdate(meta, oldMeta),
-          ...validateObjectMeta(meta, { namespaced: this.resource.namespaced, nameValidator: this.ctx.nameValidator ?? nameIsDnsSubdomain }),
-          ...(this.strategy.validateUpdate?.(obj, old, ctx) ?? this.strategy.validate?.(obj, ctx) ?? []),
-        ];
-        this.fail(errs, name);
-      }
-      for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) if (meta[k] === undefined) delete meta[k];
-      this.recordManagedFields(old, obj, { ...opts, managedSubresource: opts.managedSubresource ?? opts.subresource });
-      // A no-op update writes nothing and keeps the resourceVersion, as upstream.
-      if (jsonEqual(obj, old)) return { object: old, created: false };
-      if (opts.dryRun) return { object: obj, created: false };
-      // The last finalizer removed from an object being deleted completes the deletion.
-      if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !(meta.deletionGracePeriodSeconds ?? 0) && !this.heldByNamespaceFinalizers(obj)) {
+      // Hooks' side effects (service allocations) settle with this attempt: kept when it is stored,
+      // undone when it fails or is retried.
+      let finish: FinishWrite | undefined;
+      let written = false;
+      try {
+        if (opts.subresource === 'status') {
+          // Only status moves; everything else stays as stored.
+          const status = obj.status;
+          for (const k of Object.keys(obj)) delete obj[k];
+          Object.assign(obj, structuredClone(old), { status });
+          const errs = this.strategy.validateStatusUpdate?.(obj, old, ctx) ?? [];
+          this.fail(errs, name);
+        } else if (opts.bypassStrategy) {
+          meta.uid = oldMeta.uid;
+          meta.creationTimestamp = oldMeta.creationTimestamp;
+          meta.deletionTimestamp = oldMeta.deletionTimestamp;
+          meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
+          if (this.strategy.hasGeneration) meta.generation = oldMeta.generation;
+        } else {
+          this.strategy.defaults?.(obj);
+          // Server-owned metadata is kept from the stored object.
+          meta.uid = oldMeta.uid;
+          meta.creationTimestamp = oldMeta.creationTimestamp;
+          meta.deletionTimestamp = oldMeta.deletionTimestamp;
+          meta.deletionGracePeriodSeconds = oldMeta.deletionGracePeriodSeconds;
+          if (this.strategy.hasStatus) obj.status = structuredClone(old.status);
+          this.strategy.prepareForUpdate?.(obj, old, ctx);
+          finish = await this.ctx.writeHooks?.beginUpdate?.(obj, old, { dryRun: opts.dryRun === true });
+          if (this.strategy.hasGeneration) {
+            meta.generation = (oldMeta.generation ?? 1) + (jsonEqual(specPart(obj), specPart(old)) ? 0 : 1);
+          } else delete meta.generation;
+          const errs = [
+            ...validateObjectMetaUpdate(meta, oldMeta),
+            ...validateObjectMeta(meta, { namespaced: this.resource.namespaced, nameValidator: this.ctx.nameValidator ?? nameIsDnsSubdomain }),
+            ...(this.strategy.validateUpdate?.(obj, old, ctx) ?? this.strategy.validate?.(obj, ctx) ?? []),
+          ];
+          this.fail(errs, name);
+        }
+        for (const k of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) if (meta[k] === undefined) delete meta[k];
+        this.recordManagedFields(old, obj, { ...opts, managedSubresource: opts.managedSubresource ?? opts.subresource });
+        // A no-op update writes nothing and keeps the resourceVersion, as upstream.
+        written = true;
+        if (jsonEqual(obj, old)) return { object: old, created: false };
+        if (opts.dryRun) return { object: obj, created: false };
+        written = false;
+        // The last finalizer removed from an object being deleted completes the deletion.
+        if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !(meta.deletionGracePeriodSeconds ?? 0) && !this.heldByNamespaceFinalizers(obj)) {
+          try {
+            const { revision } = await this.backend.delete(this.key(ns, name), kv.modRevision);
+            meta.resourceVersion = String(revision);
+            written = true;
+            await this.ctx.writeHooks?.afterDelete?.(obj);
+            return { object: obj, created: false };
+          } catch (err) {
+            if (err instanceof ConflictError && typeof input === 'function' && attempt < 5) continue;
+            this.storageError(err, name);
+          }
+        }
         try {
-          const { revision } = await this.backend.delete(this.key(ns, name), kv.modRevision);
+          const { revision } = await this.backend.update(this.key(ns, name), this.encode(obj), kv.modRevision);
           meta.resourceVersion = String(revision);
+          written = true;
           return { object: obj, created: false };
         } catch (err) {
+          // Patches are recomputed from the current object, so a storage conflict here is a race
+          // with another writer: retry, as upstream does. (A patch that names a stale
+          // resourceVersion was refused before the write.) A PUT reports the conflict.
           if (err instanceof ConflictError && typeof input === 'function' && attempt < 5) continue;
           this.storageError(err, name);
         }
-      }
-      try {
-        const { revision } = await this.backend.update(this.key(ns, name), this.encode(obj), kv.modRevision);
-        meta.resourceVersion = String(revision);
-        return { object: obj, created: false };
-      } catch (err) {
-        // Patches are recomputed from the current object, so a storage conflict here is a race
-        // with another writer: retry, as upstream does. (A patch that names a stale
-        // resourceVersion was refused before the write.) A PUT reports the conflict.
-        if (err instanceof ConflictError && typeof input === 'function' && attempt < 5) continue;
-        this.storageError(err, name);
+      } finally {
+        await finish?.(written);
       }
     }
   }
@@ -629,6 +666,7 @@ export class GenericStore {
       if (opts.dryRun) return { object: obj, deleted: true };
       try {
         await this.backend.delete(this.key(ns, name), kv.modRevision);
+        await this.ctx.writeHooks?.afterDelete?.(obj);
         return { object: obj, deleted: true };
       } catch (err) {
         if (err instanceof ConflictError && attempt < 5) continue;
@@ -751,6 +789,20 @@ export class GenericStore {
     if (was) return 'DELETED';
     return undefined;
   }
+}
+
+/** Runs a write guarded by a hook's FinishWrite: settled as stored when `write` returns, undone when it throws. */
+async function settle<T>(finish: FinishWrite | undefined, write: () => Promise<T>): Promise<T> {
+  if (!finish) return write();
+  let result: T;
+  try {
+    result = await write();
+  } catch (err) {
+    await finish(false);
+    throw err;
+  }
+  await finish(true);
+  return result;
 }
 
 function tooLarge(requested: number, current: number): ApiError {

@@ -61,8 +61,8 @@ test('Endpoints: ready and not-ready pods, named ports per pod, trigger-time ann
     assert.equal(a0.targetRef?.kind, 'Pod');
     assert.equal(a0.targetRef?.name, 'a');
     assert.ok(ep.metadata?.annotations?.['endpoints.kubernetes.io/last-change-trigger-time'], 'trigger time annotation');
-    // No ClusterIP allocated here: the Endpoints are labelled headless, as upstream does.
-    assert.equal(ep.metadata?.labels?.['service.kubernetes.io/headless'], '');
+    // The API server allocated a ClusterIP, so the Endpoints are not labelled headless.
+    assert.equal(ep.metadata?.labels?.['service.kubernetes.io/headless'], undefined);
 
     // b turns ready, a turns not ready.
     await setReady(t.c, b, true);

@@ -1,7 +1,7 @@
 // Services (core/v1): defaults (type ClusterIP, sessionAffinity None, ports TCP with targetPort =
 // port, traffic policies), the IP family fields on create, and ValidateService's checks on ports,
 // selector, type, session affinity and load-balancer fields, with 1.32's messages. ClusterIP and
-// NodePort allocation belong to the allocators, not here. Field selectors: spec.clusterIP, spec.type.
+// NodePort allocation belong to ../service_alloc.ts, not here. Field selectors: spec.clusterIP, spec.type.
 
 import type { Service, ServicePort, ServiceSpec } from 'kubernetes-types/core/v1.js';
 import { FieldError, type FieldPath, field, fieldPath, goQuote } from '../../../api/errors.js';
@@ -192,6 +192,46 @@ function validateServiceUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   return [...errs, ...validateService(obj)];
 }
 
+const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+const needsNodePorts = (s: ServiceSpec): boolean => s.type === 'NodePort' || s.type === 'LoadBalancer';
+const needsHealthCheckPort = (s: ServiceSpec): boolean => s.type === 'LoadBalancer' && s.externalTrafficPolicy === 'Local';
+
+/**
+ * Upstream's dropTypeDependentFields: on a type change, fields the old type needed are wiped when
+ * the update left them as they were (the allocator releases their values), so that a patch of
+ * `type` alone is valid: NodePort -> ClusterIP drops the node ports, -> ExternalName the cluster IPs.
+ */
+function dropTypeDependentFields(obj: KubeObject, old: KubeObject): void {
+  const spec = svcSpec(obj);
+  const prev = svcSpec(old);
+  if (prev.type !== 'ExternalName' && spec.type === 'ExternalName') {
+    if (sameJson(spec.clusterIPs, prev.clusterIPs)) {
+      delete spec.clusterIP;
+      delete spec.clusterIPs;
+    }
+    if (sameJson(spec.ipFamilies, prev.ipFamilies)) delete spec.ipFamilies;
+    if (spec.ipFamilyPolicy === prev.ipFamilyPolicy) delete spec.ipFamilyPolicy;
+  }
+  const ports = spec.ports ?? [];
+  const prevPorts = prev.ports ?? [];
+  const sameNodePorts = ports.length === prevPorts.length && ports.every((p, i) => (p.nodePort ?? 0) === (prevPorts[i]?.nodePort ?? 0));
+  if (needsNodePorts(prev) && !needsNodePorts(spec) && sameNodePorts) for (const p of ports) delete p.nodePort;
+  if (needsHealthCheckPort(prev) && !needsHealthCheckPort(spec) && (spec.healthCheckNodePort ?? 0) === (prev.healthCheckNodePort ?? 0)) {
+    delete spec.healthCheckNodePort;
+  }
+  if (prev.type === 'LoadBalancer' && spec.type !== 'LoadBalancer') {
+    if (spec.allocateLoadBalancerNodePorts !== undefined && spec.allocateLoadBalancerNodePorts === prev.allocateLoadBalancerNodePorts) {
+      delete spec.allocateLoadBalancerNodePorts;
+    }
+    if (spec.loadBalancerClass === prev.loadBalancerClass) delete spec.loadBalancerClass;
+  }
+  if (externallyAccessible(prev) && !externallyAccessible(spec) && spec.externalTrafficPolicy === prev.externalTrafficPolicy) {
+    delete spec.externalTrafficPolicy;
+  }
+  // The load balancer's status goes with the type (its teardown is the controller's business).
+  if (spec.type !== 'LoadBalancer' && isRecord(obj.status)) obj.status.loadBalancer = {};
+}
+
 export const serviceStrategy: Strategy = {
   resource: resourceOf('', 'v1', 'services'),
   hasStatus: true,
@@ -240,6 +280,7 @@ export const serviceStrategy: Strategy = {
       if (spec.ipFamilies === undefined && prev.ipFamilies !== undefined) spec.ipFamilies = [...prev.ipFamilies];
       if (spec.ipFamilyPolicy === undefined && prev.ipFamilyPolicy !== undefined) spec.ipFamilyPolicy = prev.ipFamilyPolicy;
     }
+    dropTypeDependentFields(obj, old);
   },
 
   validate: (obj) => validateService(obj),
