@@ -19,7 +19,7 @@ const percentile = (xs: number[], p: number): number => {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'capstan-bench-api-'));
-const child = spawn(process.execPath, ['dist/cmd/main.js', 'server', '--port', '0', '--data-dir', join(dir, 'data'), '--kubeconfig', join(dir, 'kc')], {
+const child = spawn(process.execPath, ['dist/cmd/main.js', 'server', '--port', '0', '--disable-dns', '--data-dir', join(dir, 'data'), '--kubeconfig', join(dir, 'kc')], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const url = await new Promise<string>((resolve, reject) => {

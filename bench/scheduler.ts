@@ -109,7 +109,7 @@ if (httpPods > 0) await runOverHttp(httpPods);
 
 async function runOverHttp(count: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'capstan-bench-sched-'));
-  const child = spawn(process.execPath, ['dist/cmd/main.js', 'server', '--port', '0', '--disable-scheduler', '--data-dir', join(dir, 'data'), '--kubeconfig', join(dir, 'kc')], {
+  const child = spawn(process.execPath, ['dist/cmd/main.js', 'server', '--port', '0', '--disable-scheduler', '--disable-dns', '--data-dir', join(dir, 'data'), '--kubeconfig', join(dir, 'kc')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

@@ -15,6 +15,7 @@ import { machineCapacity } from '../kubelet/node_status.js';
 import { startContainerProbes } from '../kubelet/probes.js';
 import { chooseRuntime, RUNTIMES } from '../kubelet/runtime/registry.js';
 import { parseDuration } from './duration.js';
+import { startProxy, type Proxy } from '../proxy/proxy.js';
 
 export const agentDefaults = {
   /** How long an agent without --pod-cidr waits for the nodeipam controller. */
@@ -38,6 +39,11 @@ Flags:
   --node-labels LIST      extra labels, e.g. zone=a,disk=ssd
   --register-with-taints LIST  e.g. dedicated=gpu:NoSchedule
   --sim-start-delay DURATION   sim runtime: time from start to running (default 0)
+  --cluster-dns IP        the cluster DNS for pods' resolv.conf (default 10.43.0.10; 'none': the node's resolvers)
+  --cluster-domain D      the cluster DNS domain (default cluster.local)
+  --proxy-mode M          auto | nftables | userspace | none (default auto: nftables with root and nft)
+  --service-cidr CIDR     the cluster's service range, as the server's (default 10.43.0.0/16)
+  --cluster-cidr CIDR     the cluster's pod range, as the server's (default 10.42.0.0/16)
   -h, --help              this text
 `;
 
@@ -58,11 +64,19 @@ export interface AgentOptions {
   labels: Record<string, string>;
   taints: Taint[];
   simStartDelayMs?: number;
+  /** Cluster DNS servers for pods' resolv.conf ([]: pods resolve like the node). */
+  clusterDns: string[];
+  clusterDomain: string;
+  /** The node's service proxy: auto (nftables with root and nft, else userspace), or none. */
+  proxyMode: 'auto' | 'nftables' | 'userspace' | 'none';
+  serviceCidr: string;
+  clusterCidr: string;
   log: (msg: string) => void;
 }
 
 export interface RunningAgent {
   kubelet: Kubelet;
+  proxy?: Proxy;
   runtimeName: string;
   stop(): Promise<void>;
 }
@@ -144,19 +158,39 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     port: o.port,
     events: recorder,
     probes: simulated ? undefined : startContainerProbes,
+    dns: { clusterDns: o.clusterDns, clusterDomain: o.clusterDomain },
     simulated,
     log: (msg) => o.log(`kubelet ${o.nodeName}: ${msg}`),
   });
+  let proxy: Proxy | undefined;
+  if (o.proxyMode !== 'none') {
+    try {
+      proxy = await startProxy({ client: o.client, nodeName: o.nodeName, nodeIp: o.nodeIp, mode: o.proxyMode, serviceCidr: o.serviceCidr, clusterCidr: o.clusterCidr, log: o.log });
+      o.log(`proxy ${o.nodeName}: ${proxy.mode} (${proxy.reason})`);
+    } catch (err) {
+      await kubelet.stop();
+      await recorder.close();
+      throw err;
+    }
+  }
   const info = runtime.info();
   o.log(`node ready: ${o.nodeName} (runtime ${choice.name}: ${choice.why}${info.limitations ? `; ${info.limitations}` : ''})`);
   return {
     kubelet,
     runtimeName: choice.name,
+    proxy,
     stop: async () => {
+      await proxy?.stop();
       await kubelet.stop();
       await recorder.close();
     },
   };
+}
+
+export function proxyModeFlag(v: string | undefined): AgentOptions['proxyMode'] {
+  const m = v ?? 'auto';
+  if (m === 'auto' || m === 'nftables' || m === 'userspace' || m === 'none') return m;
+  throw new Error(`--proxy-mode: expected auto, nftables, userspace or none, got "${m}"`);
 }
 
 export async function agentCommand(argv: string[]): Promise<number> {
@@ -177,6 +211,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
       'node-labels': { type: 'string' },
       'register-with-taints': { type: 'string' },
       'sim-start-delay': { type: 'string' },
+      'cluster-dns': { type: 'string' },
+      'cluster-domain': { type: 'string' },
+      'proxy-mode': { type: 'string' },
+      'service-cidr': { type: 'string' },
+      'cluster-cidr': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -212,6 +251,11 @@ export async function agentCommand(argv: string[]): Promise<number> {
     labels: parseList(values['node-labels'], '--node-labels'),
     taints: parseTaints(values['register-with-taints']),
     simStartDelayMs: values['sim-start-delay'] ? parseDuration(values['sim-start-delay'], '--sim-start-delay') : undefined,
+    clusterDns: values['cluster-dns'] === 'none' ? [] : (values['cluster-dns'] ?? '10.43.0.10').split(','),
+    clusterDomain: values['cluster-domain'] ?? 'cluster.local',
+    proxyMode: proxyModeFlag(values['proxy-mode']),
+    serviceCidr: values['service-cidr'] ?? '10.43.0.0/16',
+    clusterCidr: values['cluster-cidr'] ?? kubeletDefaults.clusterCidr,
     log,
   });
   await new Promise<void>((resolve) => {

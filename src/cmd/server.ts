@@ -25,6 +25,7 @@ import { runControllerManager } from '../controllers/manager.js';
 import { CONTROLLERS, selectControllers } from '../controllers/registry.js';
 import { parseIPv4Cidr, parsePortRange, parseServiceCidr } from '../apiserver/registry/service_alloc.js';
 import { kubeletDefaults } from '../kubelet/defaults.js';
+import { startServerDns, type ServerDns } from './cluster_dns.js';
 
 function track<T>(list: T[], item: T): T {
   list.push(item);
@@ -48,6 +49,12 @@ Flags:
   --service-cidr CIDR  Services' cluster IPs; the kubernetes Service gets the first (default ${apiserverDefaults.serviceCidr})
   --service-node-port-range RANGE  node ports of NodePort and LoadBalancer Services (default ${apiserverDefaults.nodePortRange})
   --cluster-cidr CIDR  pod addresses; each node gets a /24 of it (default ${kubeletDefaults.clusterCidr})
+  --cluster-domain D   the cluster DNS domain (default cluster.local)
+  --cluster-dns-port N the cluster DNS on 127.0.0.1:N (default 10053; 0 picks one); pods reach it at the
+                       kube-dns Service address (the 10th of --service-cidr), port 53, through the node proxy
+  --dns-upstream LIST  resolvers for names outside the cluster, host[:port],... or 'none' (default: /etc/resolv.conf)
+  --disable-dns        no cluster DNS in this process
+  --lb-ip-range CIDR   LoadBalancer addresses come from this pool (default: the node's address)
   -h, --help           this text
 `;
 
@@ -64,6 +71,12 @@ export interface ServerFlags {
   serviceCidr: string;
   nodePortRange: string;
   clusterCidr: string;
+  clusterDomain: string;
+  dns: boolean;
+  dnsPort: number;
+  /** undefined: the host's resolvers; []: none. */
+  dnsUpstream?: Array<{ host: string; port: number }>;
+  lbIpRange?: string;
 }
 
 export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
@@ -82,6 +95,11 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
       'service-cidr': { type: 'string' },
       'service-node-port-range': { type: 'string' },
       'cluster-cidr': { type: 'string' },
+      'cluster-domain': { type: 'string' },
+      'cluster-dns-port': { type: 'string' },
+      'dns-upstream': { type: 'string' },
+      'disable-dns': { type: 'boolean' },
+      'lb-ip-range': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -96,6 +114,21 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
   const clusterCidr = values['cluster-cidr'] ?? kubeletDefaults.clusterCidr;
   const pods = parseIPv4Cidr(clusterCidr);
   if (!pods || pods.bits > 24) throw new Error(`--cluster-cidr: expected an IPv4 CIDR of /24 or wider, such as 10.42.0.0/16, got "${clusterCidr}"`);
+  const dnsPort = values['cluster-dns-port'] === undefined ? 10053 : Number(values['cluster-dns-port']);
+  if (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort > 65535) throw new Error(`--cluster-dns-port: invalid port ${values['cluster-dns-port']}`);
+  const upstreamText = values['dns-upstream'];
+  const dnsUpstream =
+    upstreamText === undefined
+      ? undefined
+      : upstreamText === 'none'
+        ? []
+        : upstreamText.split(',').map((hp) => {
+            const m = /^(\d+\.\d+\.\d+\.\d+|\[[0-9a-fA-F:]+\])(?::(\d+))?$/.exec(hp.trim());
+            if (!m) throw new Error(`--dns-upstream: expected host[:port],... or none, got "${hp}"`);
+            return { host: m[1]!.replace(/^\[|\]$/g, ''), port: m[2] ? Number(m[2]) : 53 };
+          });
+  const lbIpRange = values['lb-ip-range'];
+  if (lbIpRange !== undefined && !parseIPv4Cidr(lbIpRange)) throw new Error(`--lb-ip-range: expected an IPv4 CIDR such as 127.0.1.0/24, got "${lbIpRange}"`);
   return {
     port,
     host: values['bind-address'] ?? apiserverDefaults.host,
@@ -109,6 +142,11 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
     serviceCidr,
     nodePortRange,
     clusterCidr,
+    clusterDomain: values['cluster-domain'] ?? 'cluster.local',
+    dns: !values['disable-dns'],
+    dnsPort,
+    dnsUpstream,
+    lbIpRange,
   };
 }
 
@@ -124,6 +162,8 @@ export function openStore(spec: string, dataDir: string): Backend {
 
 export interface RunningServer {
   api: ApiServerHandle;
+  /** The cluster DNS (absent with --disable-dns). */
+  dns?: ServerDns;
   backend: Backend;
   stop(): Promise<void>;
 }
@@ -166,18 +206,23 @@ export async function startServer(flags: ServerFlags, log: (msg: string) => void
           registry: CONTROLLERS,
           recorder: (component) => track(recorders, new EventRecorder({ baseUrl: api.url, component, onError: (err) => log(`events: ${err.message}`) })),
           identity: `${hostname()}_${process.pid}`,
-          options: { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriodMs, clusterCidr: flags.clusterCidr },
+          options: { nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriodMs, clusterCidr: flags.clusterCidr, ...(flags.lbIpRange ? { lbIpRange: flags.lbIpRange } : {}) },
           onError: (err) => log(`controller-manager: ${err instanceof Error ? err.message : String(err)}`),
         })
       : undefined;
   if (controllerManager) log(`controllers started: ${flags.controllers.join(', ')}`);
+  const dns = flags.dns
+    ? await startServerDns({ client: source, serviceCidr: flags.serviceCidr, domain: flags.clusterDomain, port: flags.dnsPort, upstream: flags.dnsUpstream, log })
+    : undefined;
   writeKubeconfig(flags.kubeconfig, api.url);
   log(`kubeconfig written: ${flags.kubeconfig}`);
   log(`export KUBECONFIG=${flags.kubeconfig}`);
   return {
     api,
     backend,
+    dns,
     stop: async () => {
+      await dns?.stop();
       await controllerManager?.stop();
       await scheduler?.stop();
       await Promise.all(recorders.map((r) => r.close()));

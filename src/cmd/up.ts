@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalClient } from '../client/local.js';
 import { localApi } from '../apiserver/local_api.js';
-import { parseList, startAgent, type RunningAgent } from './agent.js';
+import { parseList, proxyModeFlag, startAgent, type RunningAgent } from './agent.js';
 import { parseDuration } from './duration.js';
 import { parseServerFlags, serverUsage, startServer, type RunningServer, type ServerFlags } from './server.js';
 
@@ -16,6 +16,7 @@ const UP_FLAGS = `  --nodes N            node agents to run in this process (def
   --runtime R          process | sim | auto (default auto: containerd if its socket exists, else process)
   --capacity LIST      extra or overriding node capacity, e.g. nvidia.com/gpu=1
   --sim-start-delay DURATION  sim runtime: time from start to running (default 0)
+  --proxy-mode M       auto | nftables | userspace | none (default auto: nftables with root and nft)
 `;
 
 export const upUsage = serverUsage.replace('capstan server', 'capstan up').replace('  -h, --help', `${UP_FLAGS}  -h, --help`);
@@ -27,10 +28,11 @@ export interface UpFlags {
   runtime: string;
   capacity: Record<string, string>;
   simStartDelayMs?: number;
+  proxyMode: 'auto' | 'nftables' | 'userspace' | 'none';
 }
 
 // --cluster-cidr is the server's (its nodeipam controller reads it); node i gets its i-th /24.
-const OWN = ['nodes', 'node-ip', 'runtime', 'capacity', 'sim-start-delay'];
+const OWN = ['nodes', 'node-ip', 'runtime', 'capacity', 'sim-start-delay', 'proxy-mode'];
 
 export function parseUpFlags(argv: string[]): UpFlags | 'help' {
   // Our own flags first; the rest are the server's.
@@ -48,7 +50,7 @@ export function parseUpFlags(argv: string[]): UpFlags | 'help' {
   if (server === 'help') return 'help';
   const { values } = parseArgs({
     args: mine,
-    options: { nodes: { type: 'string' }, 'node-ip': { type: 'string' }, runtime: { type: 'string' }, capacity: { type: 'string' }, 'sim-start-delay': { type: 'string' } },
+    options: { nodes: { type: 'string' }, 'node-ip': { type: 'string' }, runtime: { type: 'string' }, capacity: { type: 'string' }, 'sim-start-delay': { type: 'string' }, 'proxy-mode': { type: 'string' } },
     strict: true,
   });
   const nodes = values.nodes === undefined ? 1 : Number(values.nodes);
@@ -60,6 +62,7 @@ export function parseUpFlags(argv: string[]): UpFlags | 'help' {
     runtime: values.runtime ?? 'auto',
     capacity: parseList(values.capacity, '--capacity'),
     simStartDelayMs: values['sim-start-delay'] ? parseDuration(values['sim-start-delay'], '--sim-start-delay') : undefined,
+    proxyMode: proxyModeFlag(values['proxy-mode']),
   };
 }
 
@@ -109,6 +112,11 @@ export async function startUp(flags: UpFlags, log: (msg: string) => void): Promi
           labels: i === 0 ? { 'node-role.kubernetes.io/control-plane': 'true' } : {},
           taints: [],
           simStartDelayMs: flags.simStartDelayMs,
+          clusterDns: server.dns ? [server.dns.clusterIp] : [],
+          clusterDomain: flags.server.clusterDomain,
+          proxyMode: flags.proxyMode,
+          serviceCidr: flags.server.serviceCidr,
+          clusterCidr: flags.server.clusterCidr,
           log,
         }),
       ),

@@ -10,6 +10,7 @@ import { endpointSliceController } from './endpointslice/controller.js';
 import { endpointSliceMirroringController } from './endpointslice/mirroring.js';
 import { replicaSetController, replicationControllerController } from './replicaset/controller.js';
 import { deploymentController } from './deployment/controller.js';
+import { serviceLbController } from './servicelb/controller.js';
 import { nodeIpamController } from './nodeipam/controller.js';
 
 export const CONTROLLERS: Readonly<Record<string, ControllerFactory>> = {
@@ -24,6 +25,7 @@ export const CONTROLLERS: Readonly<Record<string, ControllerFactory>> = {
   endpoint: endpointsController,
   endpointslice: endpointSliceController,
   endpointslicemirroring: endpointSliceMirroringController,
+  servicelb: serviceLbController,
 };
 
 /**

@@ -48,6 +48,8 @@ export class Cluster {
         ...(this.components.up ? ['--nodes', String(this.components.up.nodes), '--node-ip', '127.0.0.1', '--cluster-cidr', this.components.up.clusterCidr] : []),
         ...(this.components.scheduler || this.components.up ? [] : ['--disable-scheduler']),
         ...(this.components.up ? [] : [`--controllers=${this.components.controllers ?? ''}`]),
+        // Test clusters never forward DNS off the machine, and never contend for a DNS port.
+        ...(this.components.up ? ['--cluster-dns-port=0', '--dns-upstream=none'] : ['--disable-dns']),
         ...extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },

@@ -21,7 +21,7 @@ describe('kubelet e2e (capstan up)', { skip }, () => {
   // A pod range of its own, so that clusters of other test files running alongside never overlap.
   const c = new Cluster(undefined, { up: { nodes: 1, clusterCidr: '10.42.64.0/18' } });
   before(async () => {
-    await c.start();
+    await c.start(['--service-cidr', '10.43.64.0/18']);
   });
   after(async () => {
     await c.destroy();

@@ -35,7 +35,7 @@ before(async () => {
   if (skip) return;
   dir = mkdtempSync(join(tmpdir(), 'capstan-nodefail-'));
   kubeconfig = join(dir, 'kubeconfig');
-  const flags = parseUpFlags(['--port', '0', '--data-dir', join(dir, 'data'), '--kubeconfig', kubeconfig, '--nodes', '2', '--node-ip', '127.0.0.1', '--node-monitor-grace-period', '15s', '--cluster-cidr', '10.42.128.0/17']);
+  const flags = parseUpFlags(['--port', '0', '--data-dir', join(dir, 'data'), '--kubeconfig', kubeconfig, '--nodes', '2', '--node-ip', '127.0.0.1', '--node-monitor-grace-period', '15s', '--cluster-cidr', '10.42.128.0/17', '--disable-dns', '--proxy-mode', 'none']);
   assert.notEqual(flags, 'help');
   up = await startUp(flags as Exclude<typeof flags, 'help'>, () => undefined);
 });

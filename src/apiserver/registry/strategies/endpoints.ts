@@ -10,15 +10,18 @@ import { objectOr, resourceOf } from './util.js';
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 
-/** Unspecified, loopback and link-local addresses cannot be endpoints. */
+/**
+ * Unspecified and link-local addresses cannot be endpoints. Loopback addresses can, unlike
+ * upstream (which refuses them so a proxy is never sent to a node's own localhost): without root,
+ * Capstan's pods share the host network of a laptop node whose address is 127.0.0.1, so their
+ * endpoints are loopback addresses, and the userspace proxy only forwards to them from that host.
+ */
 export function validateNonSpecialIP(ip: string, path: FieldPath): FieldError[] {
   const b = parseIP(ip, true);
   if (b === null) return [field.invalid(path, ip, 'must be a valid IP address')];
   const errs: FieldError[] = [];
   const v4 = b.length === 4 ? b : b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff ? b.slice(12) : null;
   if (b.every((x) => x === 0)) errs.push(field.invalid(path, ip, `may not be unspecified (${ip})`));
-  const loopback = v4 !== null ? v4[0] === 127 : b.slice(0, 15).every((x) => x === 0) && b[15] === 1;
-  if (loopback) errs.push(field.invalid(path, ip, 'may not be in the loopback range (127.0.0.0/8, ::1/128)'));
   const linkLocal = v4 !== null ? v4[0] === 169 && v4[1] === 254 : b[0] === 0xfe && (b[1]! & 0xc0) === 0x80;
   if (linkLocal) errs.push(field.invalid(path, ip, 'may not be in the link-local range (169.254.0.0/16, fe80::/10)'));
   const llMulticast = v4 !== null ? v4[0] === 224 && v4[1] === 0 && v4[2] === 0 : b[0] === 0xff && (b[1]! & 0x0f) === 0x02;
