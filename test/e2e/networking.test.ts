@@ -165,3 +165,24 @@ spec: {type: ExternalName, externalName: example.invalid}
     assert.equal(missing.rcode, 'NXDOMAIN');
   });
 });
+
+// The same NodePort from the host with the userspace proxy (what a node without root runs).
+describe('service networking e2e, userspace proxy', { skip }, () => {
+  const c = new Cluster(undefined, { up: { nodes: 1, clusterCidr: '10.42.160.0/19' } });
+  before(async () => {
+    await c.start(['--service-cidr', '10.43.96.0/19', '--proxy-mode', 'userspace', '--disable-dns']);
+  });
+  after(async () => {
+    await c.destroy();
+  });
+
+  test('kubectl create service nodeport: curl 127.0.0.1:<nodePort> answers', async () => {
+    const r = c.kubectl(['create', 'deployment', 'hello', '--image=python', '--', 'python3', '-m', 'http.server', '8080', '--bind', '0.0.0.0']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await c.kubectlWait(['rollout', 'status', 'deployment/hello', '--timeout=120s'])).code, 0);
+    assert.equal(c.kubectl(['create', 'service', 'nodeport', 'hello', '--tcp=80:8080']).code, 0);
+    assert.match(c.logs, /proxy \S+: userspace/);
+    const nodePort = c.kubectl(['get', 'service', 'hello', '-o', 'jsonpath={.spec.ports[0].nodePort}']).stdout;
+    await eventually(async () => (await fetch(`http://127.0.0.1:${nodePort}/`).catch(() => undefined))?.status === 200, 30_000, 'NodePort answers through the userspace proxy');
+  });
+});
