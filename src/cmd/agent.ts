@@ -14,7 +14,7 @@ import { startKubelet, type Kubelet } from '../kubelet/kubelet.js';
 import { machineCapacity } from '../kubelet/node_status.js';
 import { startContainerProbes } from '../kubelet/probes.js';
 import { chooseRuntime, RUNTIMES } from '../kubelet/runtime/registry.js';
-import { parseDuration } from './duration.js';
+import { parseDuration, runUntilSignal } from './duration.js';
 import { startProxy, type Proxy } from '../proxy/proxy.js';
 
 export const agentDefaults = {
@@ -258,11 +258,5 @@ export async function agentCommand(argv: string[]): Promise<number> {
     clusterCidr: values['cluster-cidr'] ?? kubeletDefaults.clusterCidr,
     log,
   });
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  log('shutting down');
-  await agent.stop();
-  return 0;
+  return runUntilSignal(log, () => agent.stop());
 }

@@ -1,5 +1,5 @@
-// Duration flags (`--node-monitor-grace-period 40s`), shared by the commands; kept apart so the
-// agent does not load the API server to read one flag.
+// What the commands share and the agent must not pull the API server in for: duration flags
+// (`--node-monitor-grace-period 40s`) and running until SIGINT/SIGTERM, then stopping in order.
 /** `40s`, `1m30s`, `500ms`, `2h` → milliseconds. */
 export function parseDuration(text: string, flag: string): number {
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
@@ -12,4 +12,15 @@ export function parseDuration(text: string, flag: string): number {
   }
   if (consumed !== text.length || text === '') throw new Error(`${flag}: invalid duration "${text}" (e.g. 40s, 1m30s)`);
   return total;
+}
+
+/** Waits for SIGINT or SIGTERM, logs `shutting down`, then runs `stop`. */
+export async function runUntilSignal(log: (msg: string) => void, stop: () => Promise<void>): Promise<number> {
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  log('shutting down');
+  await stop();
+  return 0;
 }

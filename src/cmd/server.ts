@@ -11,7 +11,7 @@ import { Compactor } from '../storage/compactor.js';
 import { openMemoryBackend } from '../storage/memory/memory_table.js';
 import { openSqliteBackend } from '../storage/sqlite/sqlite_table.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { parseDuration } from './duration.js';
+import { parseDuration, runUntilSignal } from './duration.js';
 
 export { parseDuration };
 import { hostname } from 'node:os';
@@ -240,13 +240,7 @@ export async function runServerUntilSignal(flags: ServerFlags, after?: string): 
   };
   const running = await startServer(flags, log);
   if (after) log(after);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  log('shutting down');
-  await running.stop();
-  return 0;
+  return runUntilSignal(log, () => running.stop());
 }
 
 export async function serverCommand(argv: string[]): Promise<number> {

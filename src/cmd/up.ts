@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { LocalClient } from '../client/local.js';
 import { localApi } from '../apiserver/local_api.js';
 import { parseList, proxyModeFlag, startAgent, type RunningAgent } from './agent.js';
-import { parseDuration } from './duration.js';
+import { parseDuration, runUntilSignal } from './duration.js';
 import { parseServerFlags, serverUsage, startServer, type RunningServer, type ServerFlags } from './server.js';
 
 const UP_FLAGS = `  --nodes N            node agents to run in this process (default 1)
@@ -148,11 +148,5 @@ export async function upCommand(argv: string[]): Promise<number> {
   };
   const running = await startUp(flags, log);
   log(`cluster ready: ${running.agents.length} node(s); try: KUBECONFIG=${flags.server.kubeconfig} kubectl get nodes`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  log('shutting down');
-  await running.stop();
-  return 0;
+  return runUntilSignal(log, () => running.stop());
 }

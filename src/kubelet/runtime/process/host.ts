@@ -1,69 +1,8 @@
-// Small helpers for talking to the host: finding tools, running a command to completion with its
-// words kept for error messages, signalling process groups, and reading /proc.
-import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+// Small helpers for talking to the host: signalling process groups and reading /proc; finding and
+// running tools comes from src/host/command.ts (shared with the proxy).
 import { readFile, readdir, readlink } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
-import { delimiter, join } from 'node:path';
 
-// Tools like `ip` live in sbin directories that a non-login PATH may lack.
-const EXTRA_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-/** Absolute path of an executable named `name`, or undefined. */
-export function findTool(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
-  for (const dir of dirs) {
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** A host command that failed; the message holds the command and what it said. */
-export class CommandError extends Error {
-  constructor(
-    readonly command: string,
-    readonly result: RunResult,
-  ) {
-    const words = (result.stderr.trim() || result.stdout.trim() || `exit code ${result.code}`).split('\n').slice(-3).join('; ');
-    super(`${command}: ${words}`);
-    this.name = 'CommandError';
-  }
-}
-
-/** Runs a command to completion; throws CommandError unless it exits 0 (or `allowFailure`). */
-export function run(file: string, args: string[], options: { input?: string; allowFailure?: boolean } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.once('error', (err) => reject(new CommandError([file, ...args].join(' '), { code: -1, stdout, stderr: err.message })));
-    child.once('close', (code, signal) => {
-      const result = { code: code ?? 128 + signalNumber(signal), stdout, stderr };
-      if (result.code !== 0 && !options.allowFailure) reject(new CommandError([file, ...args].join(' '), result));
-      else resolve(result);
-    });
-    if (options.input !== undefined) child.stdin?.end(options.input);
-  });
-}
-
-export function signalNumber(signal: NodeJS.Signals | null): number {
-  if (!signal) return 0;
-  return osConstants.signals[signal] ?? 0;
-}
+export { CommandError, findTool, run, signalNumber, type RunResult } from '../../../host/command.js';
 
 /** Signals a process group; false when it is gone. */
 export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
