@@ -18,7 +18,10 @@ export const apiserverDefaults = {
   /** The kubelet port used when a node reports none (upstream --kubelet-port). */
   kubeletPort: 10250,
   /** Which node address reaches its kubelet, first match wins (upstream --kubelet-preferred-address-types). */
-  kubeletPreferredAddressTypes: ['Hostname', 'InternalDNS', 'InternalIP', 'ExternalDNS', 'ExternalIP'],
+  // InternalIP first, as k3s configures it (upstream's default puts Hostname first): a node name
+  // need not resolve (`capstan up --nodes 3` names them host-1..3), and the address the kubelet
+  // reports is the one it serves on.
+  kubeletPreferredAddressTypes: ['InternalIP', 'ExternalIP', 'Hostname', 'InternalDNS', 'ExternalDNS'],
   /** How long connecting (TCP + TLS) to a kubelet may take (Go's default dialer: 30 s). */
   kubeletDialTimeoutMs: 30_000,
   /** Where Services' cluster IPs come from (k3s's default; the `kubernetes` Service gets .1). */

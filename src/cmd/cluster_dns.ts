@@ -6,7 +6,7 @@ import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { isApiError } from '../api/errors.js';
 import type { ClientSource } from '../client/resource_client.js';
-import { resourceRef } from '../client/resource_client.js';
+import { isNotFound, resourceRef } from '../client/resource_client.js';
 import { startClusterDns } from '../dns/server.js';
 
 export interface ServerDnsOptions {
@@ -75,12 +75,14 @@ async function publish(client: ClientSource, clusterIp: string, port: number): P
     metadata: { name: 'kube-dns', namespace: 'kube-system', labels },
     spec: { clusterIP: clusterIp, clusterIPs: [clusterIp], ports: ports.map((p) => ({ ...p, targetPort: port })) },
   };
-  try {
-    await services.create('kube-system', svc);
-  } catch (err) {
-    if (!(isApiError(err) && err.code === 409)) throw err;
-    await services.patch('kube-system', 'kube-dns', 'merge', { spec: { ports: svc.spec!.ports } });
-  }
+  // Looked up first: creating it again would be refused for its address (allocated to itself)
+  // before the name is checked, as upstream orders it.
+  const existing = await services.get('kube-system', 'kube-dns').catch((err: unknown) => {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  });
+  if (existing) await services.patch('kube-system', 'kube-dns', 'merge', { spec: { ports: svc.spec!.ports } });
+  else await services.create('kube-system', svc);
   const slice: EndpointSlice = {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',

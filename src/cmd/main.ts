@@ -38,5 +38,6 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
   process.stderr.write(`capstan: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
+  // A start that failed half-way may have left servers or timers behind: the command is over.
+  process.exit(1);
 }

@@ -20,7 +20,7 @@ import { LocalClient } from '../client/local.js';
 import { localApi } from '../apiserver/local_api.js';
 import { runScheduler } from '../scheduler/run.js';
 import { parseConfiguration } from '../scheduler/framework/config.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { runControllerManager } from '../controllers/manager.js';
 import { CONTROLLERS, selectControllers } from '../controllers/registry.js';
 import { parseIPv4Cidr, parsePortRange, parseServiceCidr } from '../apiserver/registry/service_alloc.js';
@@ -150,11 +150,46 @@ export function parseServerFlags(argv: string[]): ServerFlags | 'help' {
   };
 }
 
+/**
+ * One process per sqlite store: a second `capstan up` or `server` on the same data would
+ * interleave writes with the first. `<db>.lock` holds the owner's pid; a dead owner's lock is
+ * taken over.
+ */
+function lockStore(dbPath: string): void {
+  const lock = `${dbPath}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      process.once('exit', () => {
+        try {
+          if (readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
+        } catch {
+          // already gone
+        }
+      });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(lock, 'utf8'));
+      let alive = false;
+      try {
+        process.kill(owner, 0);
+        alive = owner !== process.pid;
+      } catch (e) {
+        alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      if (alive) throw new Error(`the store ${dbPath} is in use by process ${owner} (another capstan server or up on the same --data-dir)`);
+      unlinkSync(lock);
+    }
+  }
+}
+
 export function openStore(spec: string, dataDir: string): Backend {
   if (spec === 'memory') return openMemoryBackend();
   if (spec.startsWith('sqlite:')) {
     const path = spec.slice('sqlite:'.length) || join(dataDir, 'state.db');
     mkdirSync(join(path, '..'), { recursive: true });
+    lockStore(path);
     return openSqliteBackend(path);
   }
   throw new Error(`--store: unsupported store "${spec}" (use sqlite:PATH or memory)`);
@@ -211,9 +246,18 @@ export async function startServer(flags: ServerFlags, log: (msg: string) => void
         })
       : undefined;
   if (controllerManager) log(`controllers started: ${flags.controllers.join(', ')}`);
-  const dns = flags.dns
-    ? await startServerDns({ client: source, serviceCidr: flags.serviceCidr, domain: flags.clusterDomain, port: flags.dnsPort, upstream: flags.dnsUpstream, log })
-    : undefined;
+  let dns: ServerDns | undefined;
+  try {
+    dns = flags.dns ? await startServerDns({ client: source, serviceCidr: flags.serviceCidr, domain: flags.clusterDomain, port: flags.dnsPort, upstream: flags.dnsUpstream, log }) : undefined;
+  } catch (err) {
+    await controllerManager?.stop();
+    await scheduler?.stop();
+    await Promise.all(recorders.map((r) => r.close()));
+    compactor.stop();
+    await api.close();
+    await backend.close();
+    throw err;
+  }
   writeKubeconfig(flags.kubeconfig, api.url);
   log(`kubeconfig written: ${flags.kubeconfig}`);
   log(`export KUBECONFIG=${flags.kubeconfig}`);

@@ -18,7 +18,8 @@ const rootSkip = isRoot && spawnSync('nft', ['--version']).status === 0 ? undefi
 if (!skip && rootSkip) console.log(`# skipping root-only networking parts: ${rootSkip}`);
 
 describe('service networking e2e (capstan up)', { skip }, () => {
-  const c = new Cluster(undefined, { up: { nodes: 1, clusterCidr: '10.42.192.0/18' } });
+  // Two nodes on this machine: pods on one reach pods on the other through the host.
+  const c = new Cluster(undefined, { up: { nodes: 2, clusterCidr: '10.42.192.0/18' } });
   before(async () => {
     await c.start(['--service-cidr', '10.43.128.0/17', '--lb-ip-range', '127.0.1.0/24', '--cluster-dns-port', '0']);
   });
@@ -111,6 +112,25 @@ spec:
     await eventually(() => jsonpath(['pod', victim], '{.status.containerStatuses[0].ready}') === 'false', 20_000, 'victim not ready');
     await new Promise((r) => setTimeout(r, 2000));
     for (let i = 0; i < 15; i++) assert.notEqual(get('http://web'), victim, 'no traffic to the not-ready pod');
+  });
+
+  test('a pod reaches a pod on the other node by its IP', { skip: rootSkip }, async () => {
+    const clientNode = jsonpath(['pod', 'client'], '{.spec.nodeName}');
+    const other = c.kubectl(['get', 'nodes', '-o', 'name']).stdout.split('\n').map((n) => n.replace('node/', '').trim()).find((n) => n && n !== clientNode);
+    assert.ok(other, 'a second node');
+    apply(`apiVersion: v1
+kind: Pod
+metadata: {name: far}
+spec:
+  nodeName: ${other}
+  terminationGracePeriodSeconds: 1
+  containers: [{name: c, image: python, command: [python3, -m, http.server, '8080']}]
+`);
+    assert.equal((await c.kubectlWait(['wait', '--for=condition=Ready', 'pod/far', '--timeout=60s'])).code, 0);
+    const ip = jsonpath(['pod', 'far'], '{.status.podIP}');
+    const clientIp = jsonpath(['pod', 'client'], '{.status.podIP}');
+    assert.notEqual(ip.split('.').slice(0, 3).join('.'), clientIp.split('.').slice(0, 3).join('.'), 'the pods are in different node ranges');
+    await eventually(() => c.kubectl(['exec', 'client', '--', 'wget', '-qO-', '-T', '2', `http://${ip}:8080/`]).code === 0, 20_000, 'cross-node pod traffic');
   });
 
   test('the cluster DNS answers A, SRV, headless, ExternalName and NXDOMAIN', { skip: rootSkip }, async () => {
