@@ -4,6 +4,7 @@
 //   - node_ready_ms: agent start → Node Ready seen by a watch;
 //   - start_p50_ms / start_p99_ms: pod create (already bound to the node, so the scheduler is not
 //     in the figure) → status Running with the container running, for N pods created at once;
+//   - start_one_at_a_time_p50_ms / _p99_ms: the same for N pods created one after another;
 //   - agent_idle_rss_mb and agent_100pods_rss_mb: the agent's resident memory (VmRSS).
 // With root, every pod gets a network namespace and cgroups, as in production.
 // AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" passes node flags to the agent, for profiling.
@@ -108,9 +109,10 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   emit(`agent_${COUNT}pods_rss_mb`, rssMb(agent.child.pid!), 'MB');
 
-  // One pod at a time: the kubelet's own latency, without 100 pods queueing for two cores.
+  // The same number of pods one at a time: the kubelet's own latency, without a burst of pods
+  // queueing for two cores.
   const single: number[] = [];
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < COUNT; i++) {
     const name = `s${i}`;
     const t = performance.now();
     await pods.create('default', {
