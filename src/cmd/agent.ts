@@ -166,7 +166,6 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   if (o.proxyMode !== 'none') {
     try {
       proxy = await startProxy({ client: o.client, nodeName: o.nodeName, nodeIp: o.nodeIp, mode: o.proxyMode, serviceCidr: o.serviceCidr, clusterCidr: o.clusterCidr, log: o.log });
-      o.log(`proxy ${o.nodeName}: ${proxy.mode} (${proxy.reason})`);
     } catch (err) {
       await kubelet.stop();
       await recorder.close();
