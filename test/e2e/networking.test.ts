@@ -1,9 +1,10 @@
 // Issue 9 acceptance with `capstan up` and real kubectl: Services reach their pods by ClusterIP and
 // by name through the cluster DNS, NodePorts and LoadBalancer addresses answer from the host, and
-// a pod that turns not-ready stops getting traffic. The cluster uses address ranges of its own
-// (pods 10.42.128.0/18 is taken by node_failure, so 10.42.192.0/18; services 10.43.128.0/17;
-// LoadBalancer pool 127.0.1.0/24), so it can run beside other test clusters. The in-pod parts
-// need root (a network namespace per pod); NodePort and LoadBalancer also run without it.
+// a pod that turns not-ready stops getting traffic. Each cluster uses address ranges of its own
+// (pods 10.42.192.0/18 and 10.42.160.0/19, services 10.43.128.0/17 and 10.43.96.0/19, the
+// LoadBalancer pool 127.0.1.0/24; the kubelet and node-failure tests use 10.42.64.0/18 and
+// 10.42.128.0/24-129.0/24), so they can run side by side. The in-pod parts need root (a network
+// namespace per pod); NodePort and LoadBalancer also run without it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
