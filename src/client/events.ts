@@ -12,6 +12,7 @@
 
 import type { Event, ObjectReference } from 'kubernetes-types/core/v1.js';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
+import { rfc3339 } from '../api/time.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -125,10 +126,6 @@ function dropEmpty(r: ObjectReference): ObjectReference {
   return out as ObjectReference;
 }
 
-/** RFC 3339 with second precision, as metav1.Time serializes. */
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function errorOf(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));

@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { startApiServer } from '../apiserver/server.js';
 import { openMemoryBackend } from '../storage/memory/memory_table.js';
-import { LEASES, LeaderElector, microTime, type LeaderElectorOptions } from './leader_election.js';
+import { LEASES, LeaderElector, type LeaderElectorOptions } from './leader_election.js';
+import { microTime } from '../api/time.js';
 import { RestClient } from './rest.js';
 
 let server: { url: string; close(): Promise<void> };

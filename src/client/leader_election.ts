@@ -13,6 +13,7 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import { realClock, sleep, type Clock } from './clock.js';
 import { leaderElectionDefaults } from './defaults.js';
 import { isConflict, isNotFound, isAlreadyExists, type ResourceClient, type ResourceRef } from './resource_client.js';
+import { microTime } from '../api/time.js';
 
 export const LEASES: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true };
 
@@ -39,10 +40,6 @@ export interface LeaderElectorOptions {
   clock?: Clock;
 }
 
-/** metav1.MicroTime: RFC 3339 with microseconds. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
 
 export class LeaderElector {
   private readonly o: Required<Omit<LeaderElectorOptions, 'onNewLeader' | 'onStoppedLeading' | 'onError' | 'clock'>> &

@@ -8,17 +8,14 @@ import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Node, NodeCondition, NodeStatus, Taint } from 'kubernetes-types/core/v1.js';
 import { isApiError } from '../api/errors.js';
 import type { Clock, TimerHandle } from '../client/clock.js';
-import { microTime } from '../client/leader_election.js';
 import type { ClientSource, ResourceClient } from '../client/resource_client.js';
 import { isConflict, isNotFound, resourceRef } from '../client/resource_client.js';
 import { kubeletDefaults } from './defaults.js';
 import type { RuntimeInfo } from './runtime/runtime.js';
+import { microTime, rfc3339 } from '../api/time.js';
 
 export const KUBELET_VERSION = 'v1.32.0+capstan';
 
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
 

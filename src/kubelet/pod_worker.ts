@@ -24,6 +24,7 @@ import { runPreStop } from './hooks.js';
 import { execOnRuntime } from './probe/exec.js';
 import type { PodHandle } from './stats.js';
 import type { ContainerProbes, ContainerProbesOptions } from './probes.js';
+import { rfc3339 } from '../api/time.js';
 
 export interface EventSink {
   event(obj: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void;
@@ -71,9 +72,6 @@ interface ContainerRecord {
   startError?: ContainerStateTerminated;
 }
 
-function rfc3339(d: Date | number): string {
-  return new Date(d).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function containerResources(c: Container): ContainerResources {
   const milli = (v: unknown): number | undefined => (v === undefined ? undefined : Quantity.parse(String(v)).milliValue());

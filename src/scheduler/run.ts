@@ -10,6 +10,7 @@ import { LEASES, LeaderElector } from '../client/leader_election.js';
 import { isConflict, isNotFound, resourceRef, type ClientSource } from '../client/resource_client.js';
 import { Scheduler } from './scheduler.js';
 import type { SchedulerConfiguration } from './framework/config.js';
+import { rfc3339 } from '../api/time.js';
 
 export interface RunSchedulerOptions {
   source: ClientSource;
@@ -116,7 +117,7 @@ export function runScheduler(options: RunSchedulerOptions): SchedulerHandle {
       reason,
       message,
       lastProbeTime: null as unknown as string,
-      lastTransitionTime: previous?.status === 'False' && previous.lastTransitionTime ? previous.lastTransitionTime : new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      lastTransitionTime: previous?.status === 'False' && previous.lastTransitionTime ? previous.lastTransitionTime : rfc3339(Date.now()),
     });
     const status = { ...current.status, conditions, ...(nominatedNodeName ? { nominatedNodeName } : {}) };
     await pods.updateStatus(ns, { ...current, status });

@@ -40,16 +40,13 @@ import {
   validateApplied,
   type JsonObject,
 } from './typed.js';
+import { rfc3339 } from '../../api/time.js';
 
 /** The annotation client-side `kubectl apply` keeps its last applied configuration in. */
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 /** Upstream's fieldManager length limit. */
 export const FIELD_MANAGER_MAX_LENGTH = 128;
 
-/** RFC 3339 with second precision, as metav1.Time serializes. */
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function metaOf(obj: unknown): JsonObject | undefined {
   return isObject(obj) && isObject(obj.metadata) ? obj.metadata : undefined;

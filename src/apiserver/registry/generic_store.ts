@@ -39,6 +39,7 @@ import { type ObjectFilter, filterFor, type ListSelectors } from './filter.js';
 import type { KubeObject, MutableMeta, Strategy, StrategyContext } from './strategy.js';
 import { WatchCache } from './watch_cache.js';
 import { computeUpdateManagedFields, serverSideApply } from '../apply/index.js';
+import { rfc3339 } from '../../api/time.js';
 
 export interface ListOptions extends ListSelectors {
   limit?: number;
@@ -133,10 +134,6 @@ function randomSuffix(): string {
   return s;
 }
 
-/** RFC 3339 with second precision, as metav1.Time serializes. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);

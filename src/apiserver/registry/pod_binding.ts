@@ -3,7 +3,7 @@
 // the PodScheduled condition True; everything else about the pod stays as it is.
 import { badRequest, conflict, field, fieldPath, invalid } from '../../api/errors.js';
 import type { GenericStore, WriteOptions } from './generic_store.js';
-import { rfc3339 } from './generic_store.js';
+import { rfc3339 } from '../../api/time.js';
 import type { KubeObject } from './strategy.js';
 
 function isRecord(x: unknown): x is Record<string, unknown> {

@@ -11,6 +11,7 @@
 // status and reason changes nothing (Progressing's lastUpdateTime is refreshed explicitly).
 import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import { actualReplicas, availableReplicas, maxUnavailable, readyReplicas, specReplicas } from './rolling_math.js';
+import { rfc3339 } from '../../api/time.js';
 
 export const REASON = {
   newRSCreated: 'NewReplicaSetCreated',
@@ -31,9 +32,6 @@ export function hasProgressDeadline(d: Deployment): boolean {
   return p !== undefined && p !== null && p !== 2147483647;
 }
 
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 export function newCondition(type: string, status: 'True' | 'False' | 'Unknown', reason: string, message: string, nowMs: number): DeploymentCondition {
   const t = rfc3339(nowMs);

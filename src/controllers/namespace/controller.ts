@@ -21,6 +21,7 @@ import { BucketRateLimiter, ExponentialFailureRateLimiter, MaxOfRateLimiter, Wor
 import type { Informer } from '../../client/informer.js';
 import type { Clock } from '../../client/clock.js';
 import type { Controller, ControllerContext } from '../controller.js';
+import { rfc3339 } from '../../api/time.js';
 
 export const namespaceDefaults = {
   /** Workers (upstream --concurrent-namespace-syncs). */
@@ -87,7 +88,7 @@ const OK_REASONS: Record<ConditionType, string> = {
 
 /** metav1.Time: RFC 3339 with second precision. */
 function now(clock: Clock): string {
-  return new Date(clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return rfc3339(clock.now());
 }
 
 /** Go's sort.Strings: byte order, not locale order. */

@@ -14,6 +14,7 @@ import { resourceRef, type ResourceClient } from '../../client/resource_client.j
 import { openMemoryBackend } from '../../storage/memory/memory_table.js';
 import { nodeLifecycleController } from './controller.js';
 import { startControllers, until, type Harness } from './testing.js';
+import { microTime } from '../../api/time.js';
 
 interface World {
   clock: FakeClock;
@@ -25,10 +26,6 @@ interface World {
   /** Renews these nodes' leases on every step. */
   alive: Set<string>;
   close(): Promise<void>;
-}
-
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace('Z', '000Z');
 }
 
 async function world(options: Record<string, number> = {}): Promise<World> {

@@ -43,11 +43,11 @@ import {
   UNREACHABLE_TAINT,
   nodeCondition,
   podCondition,
-  rfc3339,
   sameTaint,
   taintExists,
   zoneKey,
 } from './taints.js';
+import { rfc3339 } from '../../api/time.js';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 /** Nodes with this label do not count towards their zone's disruption state. */

@@ -19,7 +19,8 @@ import type { EventRecorder } from '../../client/events.js';
 import { indexers, type Informer } from '../../client/informer.js';
 import { isConflict, isNotFound, objectKey, splitKey, type ResourceClient } from '../../client/resource_client.js';
 import { WorkQueue, runWorkers } from '../../client/workqueue.js';
-import { matchingTolerations, minTolerationMs, noExecuteTaints, rfc3339 } from './taints.js';
+import { matchingTolerations, minTolerationMs, noExecuteTaints } from './taints.js';
+import { rfc3339 } from '../../api/time.js';
 
 export const POD_NODE_INDEX = 'spec.nodeName';
 

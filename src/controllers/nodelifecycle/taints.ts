@@ -3,6 +3,7 @@
 // v1helper.GetMatchingTolerations) and how long they let it stay (getMinTolerationTime), and
 // condition/zone lookups. Pure functions over kubernetes-types objects.
 import type { Node, NodeCondition, Pod, PodCondition, Taint, Toleration } from 'kubernetes-types/core/v1.js';
+import { rfc3339 } from '../../api/time.js';
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -113,7 +114,3 @@ export function zoneKey(node: Node): string {
   return `${region}:\x00:${zone}`;
 }
 
-/** RFC 3339 with second precision (metav1.Time). */
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}

@@ -36,6 +36,7 @@ import { podsToDelete } from './deletion_ranking.js';
 import { Expectations } from './expectations.js';
 import { availableAt, isPodActive, isPodReady } from './pod_status.js';
 import { slowStartBatch } from './slow_start.js';
+import { rfc3339 } from '../../api/time.js';
 
 /** At most this many pods are created or deleted in one sync (upstream BurstReplicas). */
 export const BURST_REPLICAS = 500;
@@ -445,10 +446,6 @@ function requeueForAvailability(owner: ReplicaOwner, pods: readonly Pod[], nowMs
   return Number.isFinite(next) ? { requeueAfterMs: next - nowMs + 1 } : undefined;
 }
 
-/** RFC 3339 with second precision, as metav1.Time serializes. */
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** The `replicaset` controller. */
 export function replicaSetController(options: ReplicaControllerOptions = {}): Controller {
