@@ -8,6 +8,7 @@ import { isApiError } from '../api/errors.js';
 import type { ClientSource } from '../client/resource_client.js';
 import { isNotFound, resourceRef } from '../client/resource_client.js';
 import { startClusterDns } from '../dns/server.js';
+import { numberToIpv4, parseIPv4Cidr } from '../api/ipv4.js';
 
 export interface ServerDnsOptions {
   client: ClientSource;
@@ -31,13 +32,9 @@ export interface ServerDns {
 
 /** The n-th address of an IPv4 CIDR (10.43.0.0/16, 10 → 10.43.0.10). */
 export function nthAddress(cidr: string, n: number): string {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!m) throw new Error(`not an IPv4 CIDR: ${cidr}`);
-  const bits = Number(m[5]);
-  const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-  const masked = bits === 0 ? 0 : (base & ((~0 << (32 - bits)) >>> 0)) >>> 0;
-  const a = (masked + n) >>> 0;
-  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+  const c = parseIPv4Cidr(cidr);
+  if (!c) throw new Error(`not an IPv4 CIDR: ${cidr}`);
+  return numberToIpv4(c.base + n);
 }
 
 export async function startServerDns(o: ServerDnsOptions): Promise<ServerDns> {

@@ -23,7 +23,8 @@ import { parseConfiguration } from '../scheduler/framework/config.js';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { runControllerManager } from '../controllers/manager.js';
 import { CONTROLLERS, selectControllers } from '../controllers/registry.js';
-import { parseIPv4Cidr, parsePortRange, parseServiceCidr } from '../apiserver/registry/service_alloc.js';
+import { parsePortRange, parseServiceCidr } from '../apiserver/registry/service_alloc.js';
+import { parseIPv4Cidr } from '../api/ipv4.js';
 import { kubeletDefaults } from '../kubelet/defaults.js';
 import { startServerDns, type ServerDns } from './cluster_dns.js';
 

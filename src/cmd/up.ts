@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalClient } from '../client/local.js';
 import { localApi } from '../apiserver/local_api.js';
+import { parseIPv4Cidr } from '../api/ipv4.js';
+import { nodeRanges } from '../controllers/nodeipam/controller.js';
 import { parseList, proxyModeFlag, startAgent, type RunningAgent } from './agent.js';
 import { parseDuration, runUntilSignal } from './duration.js';
 import { parseServerFlags, serverUsage, startServer, type RunningServer, type ServerFlags } from './server.js';
@@ -74,14 +76,12 @@ export interface RunningUp {
 
 /** The i-th /24 of an IPv4 CIDR no longer than /24 (10.42.0.0/16, 2 → 10.42.2.0/24). */
 export function nodePodCidr(clusterCidr: string, i: number): string {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(clusterCidr);
-  const bits = Number(m?.[5]);
-  if (!m || bits > 24 || bits < 8 || m.slice(1, 5).some((o) => Number(o) > 255)) throw new Error(`--cluster-cidr: expected an IPv4 CIDR of /8 to /24, got "${clusterCidr}"`);
-  const base = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8)) >>> 0;
-  const masked = (base & ~((1 << (32 - bits)) - 1)) >>> 0;
-  if (i >= 2 ** (24 - bits)) throw new Error(`--cluster-cidr ${clusterCidr} has room for ${2 ** (24 - bits)} nodes`);
-  const net = (masked + i * 256) >>> 0;
-  return `${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.0/24`;
+  // The same ranges, in the same order, as the nodeipam controller hands out.
+  const c = parseIPv4Cidr(clusterCidr);
+  if (!c || c.bits > 24 || c.bits < 8) throw new Error(`--cluster-cidr: expected an IPv4 CIDR of /8 to /24, got "${clusterCidr}"`);
+  const ranges = nodeRanges(clusterCidr);
+  if (i >= ranges.count) throw new Error(`--cluster-cidr ${clusterCidr} has room for ${ranges.count} nodes`);
+  return ranges.at(i);
 }
 
 export function nodeNames(count: number): string[] {

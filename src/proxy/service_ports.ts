@@ -15,6 +15,7 @@
 //    `service.kubernetes.io/service-proxy-name` (another proxy's) get nothing.
 import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { parseIPv4Cidr } from '../api/ipv4.js';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
@@ -170,18 +171,12 @@ export function ipNumber(ip: string): number {
   return ((a << 24) >>> 0) + (b << 16) + (c << 8) + d;
 }
 
-export function ipString(n: number): string {
-  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
 
 /** A parsed IPv4 CIDR: first address (as a number) and prefix length. Throws on a bad one. */
 export function parseCidr(cidr: string): { base: number; bits: number; size: number } {
-  const [addr, len] = cidr.split('/');
-  const bits = Number(len);
-  if (!isIPv4(addr) || !Number.isInteger(bits) || bits < 0 || bits > 32 || len === undefined || len === '') throw new Error(`invalid IPv4 CIDR "${cidr}"`);
-  const size = 2 ** (32 - bits);
-  const base = bits === 0 ? 0 : (ipNumber(addr) & ~(size - 1)) >>> 0;
-  return { base, bits, size };
+  const c = parseIPv4Cidr(cidr);
+  if (!c) throw new Error(`invalid IPv4 CIDR "${cidr}"`);
+  return { base: c.base, bits: c.bits, size: c.size };
 }
 
 export function cidrContains(cidr: string, ip: string): boolean {

@@ -11,7 +11,8 @@ import { startApiServer, type ApiServerHandle } from '../server.js';
 import type { Backend } from '../../storage/backend.js';
 import { openMemoryBackend } from '../../storage/memory/memory_table.js';
 import { openSqliteBackend } from '../../storage/sqlite/sqlite_table.js';
-import { NODE_PORTS_PREFIX, SERVICE_IPS_PREFIX, ServiceAllocator, advertisedAddress, ipv4ToNumber, parsePortRange, parseServiceCidr } from './service_alloc.js';
+import { NODE_PORTS_PREFIX, SERVICE_IPS_PREFIX, ServiceAllocator, advertisedAddress, parsePortRange, parseServiceCidr } from './service_alloc.js';
+import { ipv4ToNumber } from '../../api/ipv4.js';
 
 interface Reply<T = unknown> {
   status: number;

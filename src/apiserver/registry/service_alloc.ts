@@ -24,6 +24,7 @@ import type { EndpointPort, Endpoints, ServicePort, ServiceSpec } from 'kubernet
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { type FieldError, type FieldPath, field, fieldPath, goQuote, internalError, invalid, isApiError } from '../../api/errors.js';
 import { parseIP } from '../../api/validation.js';
+import { ipv4ToNumber, numberToIpv4, parseIPv4Cidr } from '../../api/ipv4.js';
 import { ConflictError, KeyExistsError, NotFoundError, type Backend } from '../../storage/backend.js';
 import type { FinishWrite, GenericStore, WriteHooks } from './generic_store.js';
 import type { KubeObject } from './strategy.js';
@@ -37,41 +38,13 @@ const RANDOM_TRIES = 16;
 
 // ------------------------------------------------------------------------------ ranges
 
-/** Dotted-quad IPv4 as a number, strictly (no leading zeros); undefined otherwise. */
-export function ipv4ToNumber(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return undefined;
-  let n = 0;
-  for (const part of m.slice(1, 5)) {
-    if ((part.length > 1 && part.startsWith('0')) || Number(part) > 255) return undefined;
-    n = n * 256 + Number(part);
-  }
-  return n;
-}
-
-export function numberToIpv4(n: number): string {
-  return `${Math.floor(n / 2 ** 24) % 256}.${Math.floor(n / 2 ** 16) % 256}.${Math.floor(n / 256) % 256}.${n % 256}`;
-}
-
-/** An IPv4 CIDR, masked to its network address (10.43.5.0/16 → 10.43.0.0/16); undefined if malformed. */
-export function parseIPv4Cidr(s: string): { base: number; bits: number; text: string } | undefined {
-  const m = /^([0-9.]+)\/(\d{1,2})$/.exec(s.trim());
-  if (!m) return undefined;
-  const addr = ipv4ToNumber(m[1]!);
-  const bits = Number(m[2]);
-  if (addr === undefined || bits > 32) return undefined;
-  const size = 2 ** (32 - bits);
-  const base = addr - (addr % size);
-  return { base, bits, text: `${numberToIpv4(base)}/${bits}` };
-}
-
 /** The service CIDR option: an IPv4 CIDR from /12 (upstream's largest) to /30 (room for .1 and one more). */
 export function parseServiceCidr(s: string, what = 'service CIDR'): { base: number; bits: number; text: string } {
   const c = parseIPv4Cidr(s);
   if (!c) throw new Error(`${what}: expected an IPv4 CIDR such as 10.43.0.0/16, got "${s}"`);
   if (c.bits < 12) throw new Error(`${what} ${s} is too large: the mask must be /12 or longer`);
   if (c.bits > 30) throw new Error(`${what} ${s} is too small: the mask must be /30 or shorter`);
-  return c;
+  return { base: c.base, bits: c.bits, text: c.text };
 }
 
 /** The node port range option, `low-high` (upstream net.ParsePortRange's usual form). */

@@ -5,6 +5,7 @@
 // cache, so a restart or a second manager under leader election cannot hand out one twice: a
 // podCIDR, once set, is immutable in the API, and a losing write is a conflict that requeues.
 import type { Node } from 'kubernetes-types/core/v1.js';
+import { numberToIpv4, parseIPv4Cidr } from '../../api/ipv4.js';
 import type { Informer } from '../../client/informer.js';
 import { isConflict, isNotFound, type ResourceRef } from '../../client/resource_client.js';
 import { WorkQueue, defaultControllerRateLimiter, runWorkers } from '../../client/workqueue.js';
@@ -14,26 +15,11 @@ const NODES: ResourceRef = { group: '', version: 'v1', plural: 'nodes', namespac
 export const DEFAULT_CLUSTER_CIDR = '10.42.0.0/16';
 export const NODE_CIDR_MASK = 24;
 
-function parseCidr(cidr: string): { base: number; bits: number } | undefined {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr.trim());
-  if (!m) return undefined;
-  const octets = m.slice(1, 5).map(Number);
-  const bits = Number(m[5]);
-  if (octets.some((o) => o > 255) || bits > 32) return undefined;
-  const addr = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return { base: (addr & mask) >>> 0, bits };
-}
-
-function format(addr: number, bits: number): string {
-  return `${addr >>> 24}.${(addr >>> 16) & 255}.${(addr >>> 8) & 255}.${addr & 255}/${bits}`;
-}
-
 /** The node ranges of a cluster CIDR, in order (10.42.0.0/24, 10.42.1.0/24, ...). */
 export function nodeRanges(clusterCidr: string, maskBits = NODE_CIDR_MASK): { count: number; at(i: number): string } {
-  const c = parseCidr(clusterCidr);
+  const c = parseIPv4Cidr(clusterCidr);
   if (!c || c.bits > maskBits) throw new Error(`nodeipam: cluster CIDR "${clusterCidr}" is not an IPv4 CIDR of /${maskBits} or wider`);
-  return { count: 2 ** (maskBits - c.bits), at: (i) => format((c.base + i * 2 ** (32 - maskBits)) >>> 0, maskBits) };
+  return { count: 2 ** (maskBits - c.bits), at: (i) => `${numberToIpv4(c.base + i * 2 ** (32 - maskBits))}/${maskBits}` };
 }
 
 export function nodeIpamController(): Controller {

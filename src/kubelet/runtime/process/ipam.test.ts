@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ipam, numberToIp, parseCidr } from './ipam.js';
+import { Ipam, parseCidr } from './ipam.js';
+import { numberToIpv4 as numberToIp } from '../../../api/ipv4.js';
 
 async function withFile(fn: (file: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'capstan-ipam-'));

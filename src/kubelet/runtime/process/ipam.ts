@@ -6,6 +6,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Serial } from './serial.js';
+import { numberToIpv4 as numberToIp, parseIPv4Cidr } from '../../../api/ipv4.js';
 
 export interface Ipv4Cidr {
   /** Network address as an unsigned 32-bit number. */
@@ -13,30 +14,10 @@ export interface Ipv4Cidr {
   prefix: number;
 }
 
-export function ipToNumber(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    n = n * 256 + Number(p);
-  }
-  return n;
-}
-
-export function numberToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
 /** Parses `a.b.c.d/p`; the host bits are cleared. Undefined when it is not an IPv4 CIDR. */
 export function parseCidr(cidr: string): Ipv4Cidr | undefined {
-  const m = /^([\d.]+)\/(\d{1,2})$/.exec(cidr.trim());
-  if (!m) return undefined;
-  const ip = ipToNumber(m[1]);
-  const prefix = Number(m[2]);
-  if (ip === undefined || prefix > 32) return undefined;
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return { network: (ip & mask) >>> 0, prefix };
+  const c = parseIPv4Cidr(cidr);
+  return c && { network: c.base, prefix: c.bits };
 }
 
 interface IpamFile {
