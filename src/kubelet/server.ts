@@ -65,7 +65,7 @@ export function logLocation(kubelet: KubeletView, ns: string, podName: string, c
   if (!known) throw new HttpError(404, `container "${container}" in pod "${podName}" is not valid`);
   const a = w.attempts(container);
   if (previous) {
-    if (a.previous === undefined || a.current === undefined && a.previous === undefined) throw new HttpError(400, `previous terminated container "${container}" in pod "${podName}" not found`);
+    if (a.previous === undefined) throw new HttpError(400, `previous terminated container "${container}" in pod "${podName}" not found`);
     return { path: w.logPath(container, a.previous), running: () => false };
   }
   const id = w.containerId(container);
